@@ -1,0 +1,47 @@
+# Set-up and main jobs for memsim. Both `make demo` and `make test` work on a fresh machine:
+# they create .venv, install memsim with its dependencies, and install Debian's ngspice if missing.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba_cache
+export MPLBACKEND ?= Agg
+
+.PHONY: demo test lint unit ngspice venv clean bench
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+venv: $(STAMP) ngspice
+
+ngspice:
+	@if ! ldconfig -p | grep -q 'libngspice.so.0' || [ ! -e /usr/lib/x86_64-linux-gnu/libngspice.so ]; then \
+	  echo "installing Debian's ngspice (ngspice libngspice0 libngspice0-dev)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq ngspice libngspice0 libngspice0-dev >/dev/null; \
+	fi
+
+lint: venv
+	$(BIN)/ruff check memsim tests benchmarks
+	$(BIN)/mypy
+
+unit: venv
+	NUMBA_DISABLE_JIT=1 $(BIN)/pytest -q -m "not slow and not spice and not distributed" -p no:cacheprovider tests/unit
+
+test: lint
+	$(MAKE) unit
+	$(BIN)/pytest -q
+
+demo: venv
+	$(BIN)/memsim sweep sweeps/demo.toml --store results/demo.sqlite
+	$(BIN)/memsim report results/demo.sqlite --out results/demo_report
+
+bench: venv
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) .numba_cache .pytest_cache .mypy_cache results

@@ -1,0 +1,179 @@
+"""The ``memsim`` command line. Run ``memsim --help`` for the tour."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from memsim.errors import MemsimError, ParameterError
+
+__all__ = ["main"]
+
+log = logging.getLogger(__name__)
+
+# Modules that contribute subcommands through ``add_commands(subparsers)``.
+COMMAND_MODULES: tuple[str, ...] = ()
+
+DESCRIPTION = """\
+memsim simulates memristive circuits for neuromorphic learning research.
+
+Start with a circuit file (see circuits/ for examples):
+  memsim info circuits/paper_2x4x2.toml          what the network is
+  memsim simulate circuits/paper_2x4x2.toml      a transient with a plot
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="memsim", description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+    _add_core_commands(sub)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).add_commands(sub)
+    return parser
+
+
+DRIVE_HELP = """\
+drive of one input, NAME=SPEC, repeatable; SPEC is one of
+  dc:V                       constant voltage
+  sine:AMP:FREQ[:PHASE_DEG]  sine wave
+  pulse:V1:V2:WIDTH:PERIOD   pulse train (1 us edges)
+  float                      leave the input disconnected
+e.g. --drive in0=sine:1.5:1 --drive in1=float"""
+
+
+def _parse_drive(spec: str) -> Any:
+    from memsim.solve.drives import DC, Pulse, Sine
+
+    kind, *vals = spec.split(":")
+    try:
+        nums = [float(v) for v in vals]
+        if kind == "float" and not nums:
+            return None
+        if kind == "dc" and len(nums) == 1:
+            return DC(nums[0])
+        if kind == "sine" and len(nums) in (2, 3):
+            return Sine(nums[0], nums[1], phase=nums[2] if len(nums) == 3 else 0.0)
+        if kind == "pulse" and len(nums) == 4:
+            return Pulse(nums[0], nums[1], rise=1e-6, fall=1e-6, width=nums[2], period=nums[3])
+    except ValueError:
+        pass
+    raise ParameterError("drive", f"cannot read drive {spec!r}; see --help for the forms")
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from memsim.circuit import load
+
+    net = load(args.circuit)
+    print(net.summary())
+    desc = net.meta.get("description")
+    if desc:
+        print(f"  {desc}")
+    mem = net.memristive
+    if mem.any():
+        r_on, r_off = net.params[mem, 0], net.params[mem, 1]
+        print(f"  R_on {r_on.min():.4g}..{r_on.max():.4g} ohm, R_off {r_off.min():.4g}.."
+              f"{r_off.max():.4g} ohm, initial states {net.x0[mem].min():.3g}.."
+              f"{net.x0[mem].max():.3g}")
+    degree = np.bincount(net.edges.ravel(), minlength=net.n_nodes)
+    print(f"  node degree {degree.min()}..{degree.max()} (mean {degree.mean():.2f}); "
+          f"independent cycles {net.n_edges - net.n_nodes + _components(net)}")
+    return 0
+
+
+def _components(net: Any) -> int:
+    import networkx as nx
+
+    return int(nx.number_connected_components(net.to_networkx().to_undirected()))
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import numpy as np
+
+    from memsim.circuit import load
+    from memsim.solve.transient import simulate
+
+    net = load(args.circuit)
+    names = [net.node_names[i] for i in net.inputs]
+    drives: dict[str, Any] = {n: _parse_drive(args.all) for n in names}
+    for item in args.drive or []:
+        name, sep, spec = item.partition("=")
+        if not sep:
+            raise ParameterError("drive", f"expected NAME=SPEC, got {item!r}")
+        if name not in names:
+            raise ParameterError("drive", f"unknown input {name!r}; inputs: {', '.join(names)}")
+        drives[name] = _parse_drive(spec)
+    driven = {k: v for k, v in drives.items() if v is not None}
+    res = simulate(net, driven, args.t_end, method=args.method, dt=args.dt,
+                   t_eval=np.linspace(0, args.t_end, args.points))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = out / f"{net.name}_transient"
+    mem = np.flatnonzero(net.memristive)
+    header = ["t"] + [f"x_{net.edge_names[e]}" for e in mem] + [
+        f"i_{net.node_names[o]}" for o in net.outputs] + ["power"]
+    table = np.column_stack([res.t, res.x[:, mem], res.output_currents, res.power])
+    np.savetxt(f"{stem}.csv", table, delimiter=",", header=",".join(header), comments="")
+    res.plot(f"{stem}.png")
+    print(f"simulated {net.name}: {res.n_steps} steps ({res.method}) in {res.wall_time:.3f} s")
+    print(f"final states: min {res.x[-1, mem].min():.4f}, max {res.x[-1, mem].max():.4f}; "
+          f"peak power {res.power.max():.4g} W")
+    print(f"wrote {stem}.csv and {stem}.png")
+    return 0
+
+
+def _add_core_commands(sub: Any) -> None:
+    p = sub.add_parser("info", help="summarize a circuit file's topology",
+                       description="Print nodes, terminals, devices and cycle count of a circuit.")
+    p.add_argument("circuit", help="circuit file (.toml, or a SPICE netlist .cir)")
+    p.set_defaults(func=_cmd_info)
+
+    p = sub.add_parser(
+        "simulate", help="run a transient and write states, currents and a plot",
+        description="Simulate a circuit under input drives; writes NAME_transient.csv and "
+        "NAME_transient.png (states, output currents, power or I-V) to --out.",
+        epilog=DRIVE_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("circuit", help="circuit file (.toml, or a SPICE netlist .cir)")
+    p.add_argument("--all", default="sine:3:1", metavar="SPEC",
+                   help="drive of every input not given by --drive (default: %(default)s)")
+    p.add_argument("--drive", action="append", metavar="NAME=SPEC", help="drive of one input")
+    p.add_argument("--t-end", type=float, default=2.0, help="end time in s (default: 2)")
+    p.add_argument("--method", choices=["rk45", "rk4", "euler"], default="rk45")
+    p.add_argument("--dt", type=float, default=None, help="step in s (fixed-step methods)")
+    p.add_argument("--points", type=int, default=1001, help="saved time points (rk45)")
+    p.add_argument("--out", default="results", help="output folder (default: results)")
+    p.set_defaults(func=_cmd_simulate)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``memsim`` console script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    if not hasattr(args, "func"):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except MemsimError as exc:
+        print(f"memsim: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("memsim: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,599 @@
+"""A structure-exploiting DC solver for crossbars with resistive lines.
+
+Unknowns are the word-line nodes ``w[i, j]`` and the bit-line nodes ``b[i, j]`` of cell
+(i, j). With device conductances ``G`` (diagonal: the device of cell (i, j) joins ``w[i, j]``
+to ``b[i, j]``) the nodal matrix is::
+
+    [[ A_w, -G ],
+     [ -G , A_b]]
+
+where ``A_w`` is block-diagonal with one tridiagonal block per word line (its segments, plus
+the device conductances on the diagonal) and ``A_b`` likewise per bit line. Eliminating the
+bit nodes leaves the Schur system ``S = A_w - G A_b^-1 G`` on the word nodes, symmetric
+positive definite, which is solved by conjugate gradients preconditioned with ``A_w``. Line
+segments (~1 S) are far stiffer than devices (1e-5..1e-2 S), so ``A_w^-1 S`` is close to
+the identity and a handful of iterations reach round-off; each iteration costs one
+tridiagonal solve per word line and one per bit line, O(rows * cols).
+
+The unknowns are carried as deviations from the ideal-line solution: ``x = w - v_in`` (the
+IR drop along the word lines) and the bit voltages ``b`` themselves. In these variables the
+right-hand side and the residual are currents of the size of device currents, free of the
+cancellation between large line currents, which is what lets the iteration reach a residual
+of 1e-13 of the device-current scale.
+
+Stopping rule (per right-hand side): the true KCL residual at every word node is at most
+``rtol * max_ij g_ij * max_i |v_in,i|`` (bit-node KCL holds to round-off by construction).
+For the nodal M-matrix ``L``, ``L^-1 >= 0`` entrywise, so the voltage error is bounded by
+``||L^-1 1||_inf`` times that residual; the tests check that bound against a direct solve.
+
+The kernels are module-level ``@njit(cache=True)`` functions; :func:`crossbar_voltages` may
+be called from other jitted code (the transient loop), warm-started from the previous step.
+Arrays of right-hand sides carry the batch axis last (contiguous), so the inner loops
+vectorize over the batch.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+from numba import njit
+
+from memsim.circuit.network import Network, Role
+from memsim.devices.models import Model
+from memsim.errors import ParameterError, SolverError
+
+__all__ = [
+    "CrossbarSystem",
+    "crossbar_applicable",
+    "crossbar_segments",
+    "crossbar_voltages",
+    "line_factors",
+    "schur_pcg",
+    "bit_voltages",
+]
+
+RTOL = 1e-13
+"""Default stopping tolerance: word-node KCL residual relative to the device-current scale."""
+
+CHUNK = 16
+"""Right-hand sides processed together by :meth:`CrossbarSystem.solve` (cache-sized)."""
+
+
+# --------------------------------------------------------------------------- numba kernels
+@njit(cache=True)
+def line_factors(gd, sw, sb):
+    """LDL^T factors of the word-line and bit-line tridiagonal blocks.
+
+    Parameters
+    ----------
+    gd : (R, C) device conductances (S).
+    sw : (R, C) word-line segments: ``sw[i, j]`` joins ``w[i, j]`` to its left neighbour
+        (``j = 0``: to the input of word line i).
+    sb : (R, C) bit-line segments: ``sb[i, j]`` joins ``b[i, j]`` to the node below
+        (``i = R - 1``: to the output of bit line j).
+
+    Returns
+    -------
+    lw, iw, lb, ib : (R, C) arrays
+        ``A_w`` factors along each word line (``lw[i, j]``: multiplier between j - 1 and j,
+        ``iw``: inverse pivots) and ``A_b`` factors along each bit line (``lb[i, j]``
+        between i - 1 and i).
+    """
+    rows, cols = gd.shape
+    lw = np.zeros((rows, cols))
+    iw = np.empty((rows, cols))
+    lb = np.zeros((rows, cols))
+    ib = np.empty((rows, cols))
+    for i in range(rows):
+        piv = 0.0
+        for j in range(cols):
+            d = gd[i, j] + sw[i, j]
+            if j + 1 < cols:
+                d += sw[i, j + 1]
+            if j > 0:
+                lw[i, j] = -sw[i, j] / piv
+                d += lw[i, j] * sw[i, j]
+            piv = d
+            iw[i, j] = 1.0 / d
+    for j in range(cols):
+        piv = 0.0
+        for i in range(rows):
+            d = gd[i, j] + sb[i, j]
+            if i > 0:
+                d += sb[i - 1, j]
+                lb[i, j] = -sb[i - 1, j] / piv
+                d += lb[i, j] * sb[i - 1, j]
+            piv = d
+            ib[i, j] = 1.0 / d
+    return lw, iw, lb, ib
+
+
+@njit(cache=True)
+def _solve_word(lw, iw, r, z):
+    """z = A_w^-1 r for r, z (R, C, B) (z may be r)."""
+    rows, cols, nb = r.shape
+    for i in range(rows):
+        for k in range(nb):
+            z[i, 0, k] = r[i, 0, k]
+        for j in range(1, cols):
+            m = lw[i, j]
+            for k in range(nb):
+                z[i, j, k] = r[i, j, k] - m * z[i, j - 1, k]
+        d = iw[i, cols - 1]
+        for k in range(nb):
+            z[i, cols - 1, k] *= d
+        for j in range(cols - 2, -1, -1):
+            d = iw[i, j]
+            m = lw[i, j + 1]
+            for k in range(nb):
+                z[i, j, k] = z[i, j, k] * d - m * z[i, j + 1, k]
+
+
+@njit(cache=True)
+def _solve_bit(lb, ib, t):
+    """t = A_b^-1 t in place for t (R, C, B)."""
+    rows, cols, nb = t.shape
+    for i in range(1, rows):
+        for j in range(cols):
+            m = lb[i, j]
+            for k in range(nb):
+                t[i, j, k] -= m * t[i - 1, j, k]
+    for j in range(cols):
+        d = ib[rows - 1, j]
+        for k in range(nb):
+            t[rows - 1, j, k] *= d
+    for i in range(rows - 2, -1, -1):
+        for j in range(cols):
+            d = ib[i, j]
+            m = lb[i + 1, j]
+            for k in range(nb):
+                t[i, j, k] = t[i, j, k] * d - m * t[i + 1, j, k]
+
+
+@njit(cache=True)
+def _apply_word(gd, sw, p, out):
+    """out = A_w p for p (R, C, B)."""
+    rows, cols, nb = p.shape
+    for i in range(rows):
+        for j in range(cols):
+            d = gd[i, j] + sw[i, j]
+            if j + 1 < cols:
+                d += sw[i, j + 1]
+            for k in range(nb):
+                out[i, j, k] = d * p[i, j, k]
+            if j > 0:
+                s = sw[i, j]
+                for k in range(nb):
+                    out[i, j, k] -= s * p[i, j - 1, k]
+            if j + 1 < cols:
+                s = sw[i, j + 1]
+                for k in range(nb):
+                    out[i, j, k] -= s * p[i, j + 1, k]
+
+
+@njit(cache=True)
+def _residual(gd, sw, lb, ib, v_in, x, r, t):
+    """True word-node residual r = f - S x; t receives the bit voltages A_b^-1 G (u + x)."""
+    rows, cols, nb = x.shape
+    for i in range(rows):
+        for j in range(cols):
+            g = gd[i, j]
+            for k in range(nb):
+                t[i, j, k] = g * (v_in[i, k] + x[i, j, k])
+    _solve_bit(lb, ib, t)
+    _apply_word(gd, sw, x, r)
+    for i in range(rows):
+        for j in range(cols):
+            g = gd[i, j]
+            for k in range(nb):
+                r[i, j, k] = g * (t[i, j, k] - v_in[i, k]) - r[i, j, k]
+
+
+@njit(cache=True)
+def _max_abs(r, out):
+    rows, cols, nb = r.shape
+    out[:] = 0.0
+    for i in range(rows):
+        for j in range(cols):
+            for k in range(nb):
+                a = abs(r[i, j, k])
+                if a > out[k]:
+                    out[k] = a
+
+
+@njit(cache=True)
+def schur_pcg(gd, sw, sb, lw, iw, lb, ib, v_in, x, rtol, maxiter):
+    """Solve the Schur system for the word-line drops ``x`` (in place) by preconditioned CG.
+
+    Parameters
+    ----------
+    gd, sw, sb : (R, C)
+        Device and segment conductances (see :func:`line_factors`).
+    lw, iw, lb, ib : (R, C)
+        Their factors from :func:`line_factors`.
+    v_in : (R, B)
+        Input voltages of the word lines.
+    x : (R, C, B)
+        On entry the initial guess of ``w - v_in`` (zeros: ideal lines); on exit the solution.
+    rtol : float
+        Stop when every word-node KCL residual is below ``rtol * max(gd) * max_i |v_in[i, b]|``.
+    maxiter : int
+        Iteration budget (summed over restarts).
+
+    Returns
+    -------
+    int
+        Iterations used, or -1 if the budget ran out before the tolerance was met.
+    """
+    rows, cols, nb = x.shape
+    gmax = 0.0
+    for i in range(rows):
+        for j in range(cols):
+            if gd[i, j] > gmax:
+                gmax = gd[i, j]
+    tol = np.empty(nb)
+    for k in range(nb):
+        vmax = 0.0
+        for i in range(rows):
+            if abs(v_in[i, k]) > vmax:
+                vmax = abs(v_in[i, k])
+        tol[k] = rtol * gmax * vmax
+        if tol[k] == 0.0:  # no device current can flow: the ideal-line solution is exact
+            for i in range(rows):
+                for j in range(cols):
+                    x[i, j, k] = 0.0
+    r = np.empty_like(x)
+    z = np.empty_like(x)
+    p = np.empty_like(x)
+    q = np.empty_like(x)
+    t = np.empty_like(x)
+    res = np.empty(nb)
+    rz = np.empty(nb)
+    pq = np.empty(nb)
+    alpha = np.zeros(nb)
+    beta = np.zeros(nb)
+    active = np.zeros(nb, np.bool_)
+    it = 0
+    while True:
+        # (re)start from the true residual
+        _residual(gd, sw, lb, ib, v_in, x, r, t)
+        _max_abs(r, res)
+        n_active = 0
+        for k in range(nb):
+            active[k] = tol[k] > 0.0 and res[k] > tol[k]
+            if active[k]:
+                n_active += 1
+        if n_active == 0:
+            return it
+        if it >= maxiter:
+            return -1
+        _solve_word(lw, iw, r, z)
+        rz[:] = 0.0
+        for i in range(rows):
+            for j in range(cols):
+                for k in range(nb):
+                    p[i, j, k] = z[i, j, k]
+                    rz[k] += r[i, j, k] * z[i, j, k]
+        converged = False
+        while it < maxiter:
+            it += 1
+            # t = A_b^-1 G p ; q = A_w p - G t ; pq = <p, q>
+            for i in range(rows):
+                for j in range(cols):
+                    g = gd[i, j]
+                    for k in range(nb):
+                        t[i, j, k] = g * p[i, j, k]
+            _solve_bit(lb, ib, t)
+            _apply_word(gd, sw, p, q)
+            pq[:] = 0.0
+            for i in range(rows):
+                for j in range(cols):
+                    g = gd[i, j]
+                    for k in range(nb):
+                        qq = q[i, j, k] - g * t[i, j, k]
+                        q[i, j, k] = qq
+                        pq[k] += p[i, j, k] * qq
+            for k in range(nb):
+                alpha[k] = rz[k] / pq[k] if active[k] and pq[k] > 0.0 else 0.0
+            res[:] = 0.0
+            for i in range(rows):
+                for j in range(cols):
+                    for k in range(nb):
+                        a = alpha[k]
+                        x[i, j, k] += a * p[i, j, k]
+                        rr = r[i, j, k] - a * q[i, j, k]
+                        r[i, j, k] = rr
+                        if abs(rr) > res[k]:
+                            res[k] = abs(rr)
+            n_active = 0
+            for k in range(nb):
+                if active[k] and (res[k] <= tol[k] or alpha[k] == 0.0):
+                    active[k] = False
+                if active[k]:
+                    n_active += 1
+            if n_active == 0:
+                converged = True
+                break
+            _solve_word(lw, iw, r, z)
+            for k in range(nb):
+                beta[k] = rz[k]
+            rz[:] = 0.0
+            for i in range(rows):
+                for j in range(cols):
+                    for k in range(nb):
+                        rz[k] += r[i, j, k] * z[i, j, k]
+            for k in range(nb):
+                beta[k] = rz[k] / beta[k] if active[k] and beta[k] > 0.0 else 0.0
+            for i in range(rows):
+                for j in range(cols):
+                    for k in range(nb):
+                        p[i, j, k] = z[i, j, k] + beta[k] * p[i, j, k]
+        if not converged:
+            # budget spent: one last check of the true residual decides
+            _residual(gd, sw, lb, ib, v_in, x, r, t)
+            _max_abs(r, res)
+            for k in range(nb):
+                if tol[k] > 0.0 and res[k] > tol[k]:
+                    return -1
+            return it
+
+
+@njit(cache=True)
+def bit_voltages(gd, lb, ib, v_in, x):
+    """Bit-line voltages (R, C, B) for word-line drops ``x``: ``A_b^-1 G (v_in + x)``."""
+    rows, cols, nb = x.shape
+    t = np.empty_like(x)
+    for i in range(rows):
+        for j in range(cols):
+            g = gd[i, j]
+            for k in range(nb):
+                t[i, j, k] = g * (v_in[i, k] + x[i, j, k])
+    _solve_bit(lb, ib, t)
+    return t
+
+
+@njit(cache=True)
+def crossbar_voltages(dev, seg_word, seg_bit, g, v_in, v_word_guess, rtol, maxiter):
+    """Word- and bit-line voltages of a crossbar, callable from other jitted code.
+
+    All inputs driven, all outputs at 0 V, every line segment of positive conductance.
+
+    Parameters
+    ----------
+    dev, seg_word, seg_bit : int64 (R, C)
+        Edge indices of the cell devices and of the segments ``sw[i, j]`` / ``sb[i, j]``
+        (see :func:`line_factors` and :func:`crossbar_segments`).
+    g : float64 (E,)
+        Conductances of all edges.
+    v_in : float64 (R,)
+        Input voltage of each word line.
+    v_word_guess : float64 (R, C)
+        Initial guess of the word-line voltages, e.g. the previous time step's solution
+        (``v_in`` broadcast along the lines is the ideal-line guess).
+    rtol : float
+        Stopping tolerance, see :func:`schur_pcg`.
+    maxiter : int
+        Iteration budget.
+
+    Returns
+    -------
+    v_word, v_bit : (R, C)
+        Node voltages; the device of cell (i, j) sees ``v_word[i, j] - v_bit[i, j]``.
+    iterations : int
+        CG iterations used, -1 if the budget ran out.
+    """
+    rows, cols = dev.shape
+    gd = np.empty((rows, cols))
+    sw = np.empty((rows, cols))
+    sb = np.empty((rows, cols))
+    for i in range(rows):
+        for j in range(cols):
+            gd[i, j] = g[dev[i, j]]
+            sw[i, j] = g[seg_word[i, j]]
+            sb[i, j] = g[seg_bit[i, j]]
+    lw, iw, lb, ib = line_factors(gd, sw, sb)
+    vin = np.empty((rows, 1))
+    x = np.empty((rows, cols, 1))
+    for i in range(rows):
+        vin[i, 0] = v_in[i]
+        for j in range(cols):
+            x[i, j, 0] = v_word_guess[i, j] - v_in[i]
+    iterations = schur_pcg(gd, sw, sb, lw, iw, lb, ib, vin, x, rtol, maxiter)
+    bits = bit_voltages(gd, lb, ib, vin, x)
+    v_word = np.empty((rows, cols))
+    v_bit = np.empty((rows, cols))
+    for i in range(rows):
+        for j in range(cols):
+            v_word[i, j] = v_in[i] + x[i, j, 0]
+            v_bit[i, j] = bits[i, j, 0]
+    return v_word, v_bit, iterations
+
+
+# --------------------------------------------------------------------------- Python layer
+_SEGMENT_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _find_edges(net: Network, a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+    """Edge index joining a[k] and b[k] (either orientation) for every k, or None."""
+    n = np.int64(net.n_nodes)
+    e = net.edges
+    keys = np.minimum(e[:, 0], e[:, 1]) * n + np.maximum(e[:, 0], e[:, 1])
+    order = np.argsort(keys, kind="stable")
+    sk = keys[order]
+    if np.any(sk[1:] == sk[:-1]):
+        return None  # parallel edges: not the plain crossbar structure
+    want = np.minimum(a, b) * n + np.maximum(a, b)
+    pos = np.searchsorted(sk, want.ravel())
+    pos = np.minimum(pos, len(sk) - 1)
+    if not np.array_equal(sk[pos], want.ravel()):
+        return None
+    return order[pos].reshape(want.shape)
+
+
+def crossbar_segments(net: Network) -> tuple[np.ndarray, np.ndarray] | None:
+    """Edge indices ``(seg_word, seg_bit)`` (R, C) of a crossbar's line segments.
+
+    ``seg_word[i, j]`` joins word node (i, j) to its left neighbour (``j = 0``: to input
+    ``net.inputs[i]``); ``seg_bit[i, j]`` joins bit node (i, j) to the node below
+    (``i = R - 1``: to output ``net.outputs[j]``). Returns None unless ``net`` has exactly the
+    structure of :func:`memsim.crossbar` with resistive word and bit lines (no extra edges or
+    nodes, no ground nodes). The result is cached per network.
+
+    Examples
+    --------
+    >>> import memsim
+    >>> from memsim.solve.crossbar import crossbar_segments
+    >>> net = memsim.crossbar(2, 3, device=memsim.devices.Resistor(1e3), r_line=0.5)
+    >>> seg_word, seg_bit = crossbar_segments(net)
+    >>> [net.edge_names[k] for k in seg_word[1]]
+    ['rw1_0', 'rw1_1', 'rw1_2']
+    """
+    if net in _SEGMENT_CACHE:
+        return _SEGMENT_CACHE[net]
+    found = _segments(net)
+    _SEGMENT_CACHE[net] = found
+    return found
+
+
+def _segments(net: Network) -> tuple[np.ndarray, np.ndarray] | None:
+    lay = net.layout
+    if lay is None or not (lay.r_word > 0 and lay.r_bit > 0):
+        return None
+    rows, cols = lay.rows, lay.cols
+    if (len(net.inputs) != rows or len(net.outputs) != cols or net.n_edges != 3 * rows * cols
+            or net.n_nodes != rows + cols + 2 * rows * cols
+            or np.any(net.roles == Role.GROUND)):
+        return None
+    word, bit = np.asarray(lay.word), np.asarray(lay.bit)
+    nodes = np.concatenate([word.ravel(), bit.ravel(), net.inputs, net.outputs])
+    if len(np.unique(nodes)) != net.n_nodes:
+        return None
+    dev = np.asarray(lay.device)
+    if not (np.array_equal(np.minimum(net.edges[dev, 0], net.edges[dev, 1]),
+                           np.minimum(word, bit))
+            and np.array_equal(np.maximum(net.edges[dev, 0], net.edges[dev, 1]),
+                               np.maximum(word, bit))):
+        return None
+    left = np.concatenate([net.inputs[:, None], word[:, :-1]], axis=1)
+    below = np.concatenate([bit[1:], net.outputs[None, :]], axis=0)
+    seg_word = _find_edges(net, left, word)
+    seg_bit = _find_edges(net, bit, below)
+    if seg_word is None or seg_bit is None:
+        return None
+    used = np.concatenate([dev.ravel(), seg_word.ravel(), seg_bit.ravel()])
+    if len(np.unique(used)) != net.n_edges:
+        return None
+    return seg_word.astype(np.int64), seg_bit.astype(np.int64)
+
+
+def crossbar_applicable(net: Network, g: np.ndarray, driven: np.ndarray,
+                        grounded: np.ndarray) -> bool:
+    """Whether :class:`CrossbarSystem` can solve ``net`` with conductances ``g``.
+
+    Needs the plain crossbar structure with resistive lines (see :func:`crossbar_segments`),
+    every input driven, every output grounded and every line segment conducting.
+    """
+    if not (np.all(driven) and np.all(grounded)):
+        return False
+    segs = crossbar_segments(net)
+    if segs is None:
+        return False
+    g = np.asarray(g, float)
+    return bool(np.all(g[segs[0]] > 0) and np.all(g[segs[1]] > 0)
+                and np.all(g[np.asarray(net.layout.device)] >= 0))
+
+
+class CrossbarSystem:
+    """The crossbar's nodal system, solved by Schur-complement CG (see the module notes).
+
+    Same contract as :class:`~memsim.solve.dc.NodalSystem`: build once for a set of
+    conductances, then :meth:`solve` any number of input vectors.
+
+    Parameters
+    ----------
+    net : Network
+        A crossbar from :func:`memsim.crossbar` with ``r_line > 0`` on both line kinds.
+    g : ndarray (E,)
+        Edge conductances in siemens.
+    terms : Terminals
+        Must drive every input and ground every output.
+    rtol : float
+        Word-node KCL residual allowed, relative to ``max(g_device) * max|v_in|``.
+    maxiter : int, optional
+        CG iteration budget per chunk of right-hand sides (default ``10 * (rows + cols)``).
+
+    Raises
+    ------
+    ParameterError
+        If the network, conductances or terminals do not fit (use ``NodalSystem`` then).
+
+    Examples
+    --------
+    >>> import numpy as np, memsim
+    >>> from memsim.solve.crossbar import CrossbarSystem
+    >>> from memsim.solve.dc import terminals
+    >>> net = memsim.crossbar(3, 4, device=memsim.devices.Resistor(1e4), r_line=0.5)
+    >>> g = memsim.devices.conductances(net.model, net.x0, net.params)
+    >>> v = CrossbarSystem(net, g, terminals(net)).solve(np.ones((3, 1)))
+    >>> v.shape, bool(np.all((v >= 0) & (v <= 1)))
+    ((22, 1), True)
+    """
+
+    def __init__(self, net: Network, g: np.ndarray, terms, *, rtol: float = RTOL,
+                 maxiter: int | None = None):
+        self.net, self.g, self.terms = net, np.asarray(g, float), terms
+        if self.g.shape != (net.n_edges,):
+            raise ParameterError("g", f"needs one conductance per edge ({net.n_edges})")
+        if not crossbar_applicable(net, self.g, terms.driven, terms.grounded):
+            raise ParameterError(
+                "method", f"{net.name!r} is not a crossbar with resistive lines, all inputs "
+                "driven and all outputs grounded; use the direct solver (method='direct')")
+        if not (np.isfinite(rtol) and rtol > 0):
+            raise ParameterError("rtol", f"must be a positive tolerance, got {rtol!r}")
+        lay = net.layout
+        assert lay is not None
+        self.rows, self.cols = lay.rows, lay.cols
+        self.rtol = float(rtol)
+        self.maxiter = int(maxiter) if maxiter is not None else 10 * (self.rows + self.cols)
+        self.seg_word, self.seg_bit = crossbar_segments(net)  # type: ignore[misc]
+        self.dev = np.ascontiguousarray(lay.device, dtype=np.int64)
+        self.word = np.asarray(lay.word)
+        self.bit = np.asarray(lay.bit)
+        self.gd = np.ascontiguousarray(self.g[self.dev])
+        self.sw = np.ascontiguousarray(self.g[self.seg_word])
+        self.sb = np.ascontiguousarray(self.g[self.seg_bit])
+        self.factors = line_factors(self.gd, self.sw, self.sb)
+        self.floating = np.zeros(net.n_nodes, bool)
+        self.iterations: list[int] = []
+
+    def solve(self, v_in: np.ndarray) -> np.ndarray:
+        """Node voltages (N, B) for input voltages ``v_in`` (n_inputs, B).
+
+        Raises
+        ------
+        SolverError
+            If CG misses the tolerance within ``maxiter`` iterations.
+        """
+        net = self.net
+        v_in = np.asarray(v_in, float)
+        batch = v_in.shape[1]
+        v = np.zeros((net.n_nodes, batch))
+        v[net.inputs] = v_in
+        lw, iw, lb, ib = self.factors
+        self.iterations = []
+        for start in range(0, batch, CHUNK):
+            vin = np.ascontiguousarray(v_in[:, start:start + CHUNK])
+            x = np.zeros((self.rows, self.cols, vin.shape[1]))
+            its = schur_pcg(self.gd, self.sw, self.sb, lw, iw, lb, ib, vin, x,
+                            self.rtol, self.maxiter)
+            if its < 0:
+                raise SolverError(
+                    f"crossbar CG on {net.name!r} missed rtol={self.rtol:g} in "
+                    f"{self.maxiter} iterations; use method='direct'")
+            self.iterations.append(int(its))
+            bits = bit_voltages(self.gd, lb, ib, vin, x)
+            sl = slice(start, start + vin.shape[1])
+            v[self.word, sl] = vin[:, None, :] + x
+            v[self.bit, sl] = bits
+        return v

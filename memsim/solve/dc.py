@@ -1,0 +1,262 @@
+"""Nodal DC analysis with explicit terminal configurations and factorization reuse.
+
+With edge conductances g, incidence B and Laplacian L = B diag(g) B^T, nodes split into fixed
+ones D (driven inputs, grounded outputs, ground) and free ones F (bulk, floating terminals);
+``L_FF v_F = -L_FD v_D``. ``L_FF`` is symmetric positive definite once every free component
+touches a fixed node; components that touch none are *floating*: their potential is undefined,
+so memsim sets it to 0 V (no current flows in them) and warns with
+:class:`~memsim.errors.FloatingSubnetworkWarning`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import scipy.linalg as sla
+import scipy.sparse as sp
+import scipy.sparse.csgraph as csgraph
+import scipy.sparse.linalg as spla
+
+from memsim.circuit.network import Network, Role
+from memsim.devices.kernels import conductances
+from memsim.devices.models import Model
+from memsim.errors import FloatingSubnetworkWarning, ParameterError, SolverError
+
+__all__ = ["DCResult", "NodalSystem", "Terminals", "solve_dc", "terminals"]
+
+DENSE_MAX = 400
+"""Largest number of free nodes solved with dense Cholesky; above it, sparse LU."""
+
+OutputSpec = Literal["ground", "float"] | np.ndarray
+
+
+@dataclass(frozen=True)
+class Terminals:
+    """A terminal configuration: which inputs are driven, which outputs are grounded.
+
+    Undriven inputs and ungrounded outputs float (they obey KCL like bulk nodes).
+    """
+
+    driven: np.ndarray
+    grounded: np.ndarray
+
+    def key(self) -> tuple[bytes, bytes]:
+        return self.driven.tobytes(), self.grounded.tobytes()
+
+
+def terminals(
+    net: Network, *, outputs: OutputSpec = "ground", floating_inputs: np.ndarray | None = None
+) -> Terminals:
+    """Build a :class:`Terminals` from the user-facing options of :func:`solve_dc`.
+
+    Raises
+    ------
+    ParameterError
+        If ``outputs`` is not "ground", "float" or a boolean mask of the right length, or
+        ``floating_inputs`` has the wrong length.
+    """
+    n_in, n_out = len(net.inputs), len(net.outputs)
+    if isinstance(outputs, str):
+        if outputs not in ("ground", "float"):
+            raise ParameterError("outputs", f"use 'ground', 'float' or a mask, got {outputs!r}")
+        grounded = np.full(n_out, outputs == "ground")
+    else:
+        grounded = np.asarray(outputs, bool)
+        if grounded.shape != (n_out,):
+            raise ParameterError("outputs", f"mask needs {n_out} entries, got {grounded.shape}")
+    if floating_inputs is None:
+        driven = np.ones(n_in, bool)
+    else:
+        fl = np.asarray(floating_inputs, bool)
+        if fl.shape != (n_in,):
+            raise ParameterError("floating_inputs", f"mask needs {n_in} entries, got {fl.shape}")
+        driven = ~fl
+    return Terminals(driven=driven, grounded=grounded)
+
+
+def _check_state(net: Network, state: np.ndarray | None) -> np.ndarray:
+    if state is None:
+        return np.asarray(net.x0, float)
+    x = np.asarray(state, float)
+    if x.shape != (net.n_edges,):
+        raise ParameterError("state", f"needs one entry per edge ({net.n_edges}), got {x.shape}")
+    if not np.isfinite(x).all() or (x < 0).any() or (x > 1).any():
+        raise ParameterError("state", "states must be finite and lie in [0, 1]")
+    return x
+
+
+class NodalSystem:
+    """The factorized nodal system of a network for fixed conductances and terminals.
+
+    Build it once, then :meth:`solve` any number of input vectors (one factorization).
+
+    Parameters
+    ----------
+    net : Network
+    g : ndarray (E,)
+        Edge conductances in siemens.
+    terms : Terminals
+    warn : bool
+        Warn when part of the network floats.
+    """
+
+    def __init__(self, net: Network, g: np.ndarray, terms: Terminals, *, warn: bool = True):
+        self.net, self.g, self.terms = net, np.asarray(g, float), terms
+        n = net.n_nodes
+        fixed = net.roles == Role.GROUND
+        fixed[net.inputs[terms.driven]] = True
+        fixed[net.outputs[terms.grounded]] = True
+        live = net.model != Model.OPEN
+        e = net.edges[live]
+        adj = sp.coo_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(n, n))
+        _, comp = csgraph.connected_components(adj, directed=False)
+        anchored = np.zeros(comp.max() + 1, bool)
+        anchored[comp[fixed]] = True
+        self.floating = ~anchored[comp]
+        if warn and self.floating.any():
+            names = [net.node_names[k] for k in np.flatnonzero(self.floating)[:8]]
+            warnings.warn(
+                f"{int(self.floating.sum())} node(s) of {net.name!r} touch no driven or grounded "
+                f"terminal ({', '.join(names)}{', ...' if self.floating.sum() > 8 else ''}); "
+                "they are held at 0 V and carry no current",
+                FloatingSubnetworkWarning,
+                stacklevel=3,
+            )
+        self.fixed = fixed
+        self.free = np.flatnonzero(~fixed & ~self.floating)
+        self.fixed_idx = np.flatnonzero(fixed)
+        lap = (net.incidence() @ sp.diags(self.g) @ net.incidence().T).tocsr()
+        self.l_ff = lap[self.free][:, self.free]
+        self.l_fd = lap[self.free][:, self.fixed_idx]
+        nf = len(self.free)
+        self._dense = nf <= DENSE_MAX
+        try:
+            if nf == 0:
+                self._factor = None
+            elif self._dense:
+                self._factor = sla.cho_factor(self.l_ff.toarray(), lower=True, check_finite=False)
+            else:
+                self._factor = spla.splu(self.l_ff.tocsc(), permc_spec="MMD_AT_PLUS_A",
+                                         diag_pivot_thresh=0.0, options={"SymmetricMode": True})
+        except (np.linalg.LinAlgError, RuntimeError) as exc:  # pragma: no cover - guarded above
+            raise SolverError(f"nodal matrix of {net.name!r} is singular: {exc}") from exc
+
+    def solve(self, v_in: np.ndarray) -> np.ndarray:
+        """Node voltages (N, B) for input voltages ``v_in`` (n_inputs, B).
+
+        Entries of undriven inputs are ignored.
+        """
+        net = self.net
+        batch = v_in.shape[1]
+        v = np.zeros((net.n_nodes, batch))
+        v[net.inputs[self.terms.driven]] = v_in[self.terms.driven]
+        if len(self.free):
+            rhs = -(self.l_fd @ v[self.fixed_idx])
+            if self._dense:
+                v[self.free] = sla.cho_solve(self._factor, rhs, check_finite=False)
+            else:
+                v[self.free] = self._factor.solve(np.asarray(rhs))
+        return v
+
+
+@dataclass(frozen=True)
+class DCResult:
+    """A DC operating point (arrays carry a trailing batch axis when the input did).
+
+    Attributes
+    ----------
+    node_voltages : (N[, B]) volts
+    edge_voltages : (E[, B]) volts, plus minus minus
+    edge_currents : (E[, B]) amperes, plus to minus through the device
+    output_currents : (n_out[, B]) amperes flowing from each output into its ammeter
+        (0 for floating outputs)
+    input_currents : (n_in[, B]) amperes delivered by each input source into the network
+        (0 for floating inputs)
+    power : ([B]) watts dissipated in the network
+    floating : (N,) bool, nodes of floating subnetworks (held at 0 V)
+    """
+
+    node_voltages: np.ndarray
+    edge_voltages: np.ndarray
+    edge_currents: np.ndarray
+    output_currents: np.ndarray
+    input_currents: np.ndarray
+    power: np.ndarray
+    floating: np.ndarray
+
+
+def solve_dc(
+    net: Network,
+    inputs: np.ndarray,
+    *,
+    state: np.ndarray | None = None,
+    outputs: OutputSpec = "ground",
+    floating_inputs: np.ndarray | None = None,
+) -> DCResult:
+    """DC operating point of ``net`` with the devices frozen in ``state``.
+
+    Parameters
+    ----------
+    net : Network
+    inputs : array (n_inputs,) or (n_inputs, batch)
+        Input voltages in volts; a batch is solved with one factorization.
+    state : array (E,), optional
+        Device states in [0, 1]; default ``net.x0``.
+    outputs : "ground", "float" or bool mask (n_outputs,)
+        Which outputs are held at 0 V through their ammeters.
+    floating_inputs : bool mask (n_inputs,), optional
+        Inputs left disconnected (their voltages in ``inputs`` are ignored).
+
+    Returns
+    -------
+    DCResult
+
+    Raises
+    ------
+    ParameterError
+        Wrong shapes, non-finite voltages, states outside [0, 1], bad terminal options.
+
+    Examples
+    --------
+    Two 1 kohm resistors in series from an input to a grounded output:
+
+    >>> import networkx as nx, memsim
+    >>> net = memsim.from_networkx(nx.path_graph(3), inputs=[0], outputs=[2],
+    ...                            device=memsim.devices.Resistor(1e3))
+    >>> r = memsim.solve_dc(net, [1.0])
+    >>> float(r.output_currents[0])  # 1 V / 2 kohm
+    0.0005
+    """
+    v_in = np.asarray(inputs, float)
+    single = v_in.ndim == 1
+    if single:
+        v_in = v_in[:, None]
+    if v_in.ndim != 2 or v_in.shape[0] != len(net.inputs):
+        raise ParameterError(
+            "inputs", f"need {len(net.inputs)} input voltages (or n_inputs x batch), "
+            f"got shape {np.shape(inputs)}"
+        )
+    if not np.isfinite(v_in).all():
+        raise ParameterError("inputs", "input voltages must be finite")
+    x = _check_state(net, state)
+    terms = terminals(net, outputs=outputs, floating_inputs=floating_inputs)
+    g = conductances(net.model, x, net.params)
+    system = NodalSystem(net, g, terms)
+    return _result(net, g, system, system.solve(v_in), single)
+
+
+def _result(net: Network, g: np.ndarray, system: NodalSystem, v: np.ndarray,
+            single: bool) -> DCResult:
+    dv = v[net.edges[:, 0]] - v[net.edges[:, 1]]
+    i_e = g[:, None] * dv
+    lap_v = net.incidence() @ i_e  # net current leaving each node through its edges
+    i_out = np.where(system.terms.grounded[:, None], -lap_v[net.outputs], 0.0)
+    i_in = np.where(system.terms.driven[:, None], lap_v[net.inputs], 0.0)
+    power = np.sum(i_e * dv, axis=0)
+    if not np.isfinite(v).all():
+        raise SolverError(f"non-finite node voltages in {net.name!r}")
+    sq = (lambda a: a[..., 0]) if single else (lambda a: a)
+    return DCResult(sq(v), sq(dv), sq(i_e), sq(i_out), sq(i_in), sq(power), system.floating)

@@ -1,0 +1,468 @@
+"""Transient simulation: device states advanced under time-dependent terminal drives.
+
+At every right-hand-side evaluation the nodal system is solved for the current conductances
+(:func:`memsim.solve.linalg.node_voltages_dense`), then the device rates are evaluated. The
+whole step loop runs inside numba. Methods:
+
+``euler``
+    explicit Euler, a baseline only (first order).
+``rk4``
+    classical Runge-Kutta, fixed step, fourth order.
+``rk45``
+    Dormand-Prince 5(4) with adaptive steps (``rtol``, ``atol`` on the states); it stops
+    exactly at output times and at drive breakpoints (pulse edges, PWL corners).
+
+States are clipped to [0, 1] after every stage; the device kernels zero a rate that pushes
+outward at a bound, so a device at a bound leaves it as soon as the drive reverses.
+
+The jitted cores (:func:`rhs`, :func:`integrate_fixed`, :func:`integrate_adaptive`) take plain
+arrays and may be called from other jitted code.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numba import njit
+
+from memsim.circuit.network import Network
+from memsim.devices.kernels import conductances, rates
+from memsim.devices.models import Model
+from memsim.errors import ParameterError, SolverError
+from memsim.solve.dc import NodalSystem, OutputSpec, Terminals, _check_state, terminals
+from memsim.solve.drives import Drive, DriveTable, _eval, drive_table
+from memsim.solve.drives import breakpoints as drive_breakpoints
+from memsim.solve.linalg import node_voltages_dense
+
+__all__ = ["TransientResult", "integrate_adaptive", "integrate_fixed", "rhs", "simulate"]
+
+EULER, RK4, RK45 = 0, 1, 2
+METHODS = {"euler": EULER, "rk4": RK4, "rk45": RK45}
+
+
+# ----------------------------------------------------------------------------- numba core
+@njit(cache=True)
+def _fixed_values(t, src, dk, dp, pwl_t, pwl_v, pwl_ptr):
+    """Voltages of fixed nodes at time t: ``src[n]`` = input index driving node n, or -1."""
+    vin = _eval(dk, dp, pwl_t, pwl_v, pwl_ptr, t)
+    out = np.zeros(src.shape[0])
+    for n in range(src.shape[0]):
+        if src[n] >= 0:
+            out[n] = vin[src[n]]
+    return out
+
+
+@njit(cache=True)
+def rhs(t, x, edges, model, params, free_index, src, dk, dp, pwl_t, pwl_v, pwl_ptr):
+    """dx/dt of all edges at time t, and the node voltages it used."""
+    fixed = _fixed_values(t, src, dk, dp, pwl_t, pwl_v, pwl_ptr)
+    g = conductances(model, x, params)
+    v = node_voltages_dense(edges, g, free_index, fixed)
+    dv = np.empty(edges.shape[0])
+    for e in range(edges.shape[0]):
+        dv[e] = v[edges[e, 0]] - v[edges[e, 1]]
+    return rates(model, x, dv, params), v
+
+
+@njit(cache=True)
+def _clip(x):
+    for e in range(x.shape[0]):
+        if x[e] < 0.0:
+            x[e] = 0.0
+        elif x[e] > 1.0:
+            x[e] = 1.0
+    return x
+
+
+@njit(cache=True)
+def _observe(v, x, edges, model, params, out_nodes, out_grounded, in_nodes, in_driven):
+    """Output currents, input currents and dissipated power for node voltages v."""
+    g = conductances(model, x, params)
+    leave = np.zeros(v.shape[0])
+    power = 0.0
+    for e in range(edges.shape[0]):
+        dv = v[edges[e, 0]] - v[edges[e, 1]]
+        i = g[e] * dv
+        leave[edges[e, 0]] += i
+        leave[edges[e, 1]] -= i
+        power += i * dv
+    iout = np.zeros(out_nodes.shape[0])
+    for k in range(out_nodes.shape[0]):
+        if out_grounded[k]:
+            iout[k] = -leave[out_nodes[k]]
+    iin = np.zeros(in_nodes.shape[0])
+    for k in range(in_nodes.shape[0]):
+        if in_driven[k]:
+            iin[k] = leave[in_nodes[k]]
+    return iout, iin, power
+
+
+@njit(cache=True)
+def integrate_fixed(method, x0, t0, dt, n_steps, save_every, edges, model, params, free_index,
+                    src, dk, dp, pwl_t, pwl_v, pwl_ptr, out_nodes, out_grounded, in_nodes,
+                    in_driven):
+    """Fixed-step Euler (method 0) or RK4 (method 1); saves every ``save_every`` steps."""
+    n_save = n_steps // save_every + 1
+    ne = x0.shape[0]
+    ts = np.empty(n_save)
+    xs = np.empty((n_save, ne))
+    io = np.empty((n_save, out_nodes.shape[0]))
+    ii = np.empty((n_save, in_nodes.shape[0]))
+    pw = np.empty(n_save)
+    x = x0.copy()
+    t = t0
+    k1, v = rhs(t, x, edges, model, params, free_index, src, dk, dp, pwl_t, pwl_v, pwl_ptr)
+    s = 0
+    for step in range(n_steps + 1):
+        if step % save_every == 0:
+            ts[s] = t
+            xs[s] = x
+            io[s], ii[s], pw[s] = _observe(v, x, edges, model, params, out_nodes, out_grounded,
+                                          in_nodes, in_driven)
+            s += 1
+        if step == n_steps:
+            break
+        if method == EULER:
+            x = _clip(x + dt * k1)
+        else:
+            k2, _ = rhs(t + dt / 2, _clip(x + dt / 2 * k1), edges, model, params, free_index,
+                        src, dk, dp, pwl_t, pwl_v, pwl_ptr)
+            k3, _ = rhs(t + dt / 2, _clip(x + dt / 2 * k2), edges, model, params, free_index,
+                        src, dk, dp, pwl_t, pwl_v, pwl_ptr)
+            k4, _ = rhs(t + dt, _clip(x + dt * k3), edges, model, params, free_index, src, dk,
+                        dp, pwl_t, pwl_v, pwl_ptr)
+            x = _clip(x + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4))
+        t = t0 + (step + 1) * dt
+        k1, v = rhs(t, x, edges, model, params, free_index, src, dk, dp, pwl_t, pwl_v, pwl_ptr)
+    return ts[:s], xs[:s], io[:s], ii[:s], pw[:s]
+
+
+# Dormand-Prince 5(4) tableau.
+_C = np.array([0.0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1.0, 1.0])
+_A = np.array([
+    [0, 0, 0, 0, 0, 0],
+    [1 / 5, 0, 0, 0, 0, 0],
+    [3 / 40, 9 / 40, 0, 0, 0, 0],
+    [44 / 45, -56 / 15, 32 / 9, 0, 0, 0],
+    [19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729, 0, 0],
+    [9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656, 0],
+    [35 / 384, 0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84],
+])
+_B5 = np.array([35 / 384, 0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84, 0])
+_B4 = np.array([5179 / 57600, 0, 7571 / 16695, 393 / 640, -92097 / 339200, 187 / 2100, 1 / 40])
+
+
+@njit(cache=True)
+def integrate_adaptive(x0, stops, save, rtol, atol, h0, h_min, max_steps, edges, model, params,
+                       free_index, src, dk, dp, pwl_t, pwl_v, pwl_ptr, out_nodes, out_grounded,
+                       in_nodes, in_driven, a_tab, c_tab, b5, b4):
+    """Dormand-Prince 5(4) from ``stops[0]`` through every time in ``stops`` (increasing).
+
+    Saves the solution at stops with ``save`` true. Returns the saved arrays, the number of
+    accepted and rejected steps, and a status (0 ok, 1 step size underflow, 2 too many steps).
+    """
+    ne = x0.shape[0]
+    n_save = 0
+    for k in range(save.shape[0]):
+        if save[k]:
+            n_save += 1
+    ts = np.empty(n_save)
+    xs = np.empty((n_save, ne))
+    io = np.empty((n_save, out_nodes.shape[0]))
+    ii = np.empty((n_save, in_nodes.shape[0]))
+    pw = np.empty(n_save)
+    x = x0.copy()
+    t = stops[0]
+    h = h0
+    ks = np.empty((7, ne))
+    ks[0], v = rhs(t, x, edges, model, params, free_index, src, dk, dp, pwl_t, pwl_v, pwl_ptr)
+    s = 0
+    if save[0]:
+        ts[0] = t
+        xs[0] = x
+        io[0], ii[0], pw[0] = _observe(v, x, edges, model, params, out_nodes, out_grounded,
+                                       in_nodes, in_driven)
+        s = 1
+    accepted = 0
+    rejected = 0
+    for j in range(1, stops.shape[0]):
+        target = stops[j]
+        while t < target:
+            if accepted + rejected >= max_steps:
+                return ts[:s], xs[:s], io[:s], ii[:s], pw[:s], accepted, rejected, 2
+            last = False
+            step = h
+            if t + step >= target - 1e-12 * max(1.0, abs(target)):
+                step = target - t
+                last = True
+            for st in range(1, 7):
+                xi = x.copy()
+                for q in range(st):
+                    xi += step * a_tab[st, q] * ks[q]
+                ks[st], _ = rhs(t + c_tab[st] * step, _clip(xi), edges, model, params,
+                                free_index, src, dk, dp, pwl_t, pwl_v, pwl_ptr)
+            x5 = x.copy()
+            err = 0.0
+            for e in range(ne):
+                d5 = 0.0
+                d4 = 0.0
+                for q in range(7):
+                    d5 += b5[q] * ks[q, e]
+                    d4 += b4[q] * ks[q, e]
+                x5[e] += step * d5
+                sc = atol + rtol * max(abs(x[e]), abs(x5[e]))
+                r = abs(step * (d5 - d4)) / sc
+                if r > err:
+                    err = r
+            if err <= 1.0:
+                t = target if last else t + step
+                x = _clip(x5)
+                accepted += 1
+                ks[0], v = rhs(t, x, edges, model, params, free_index, src, dk, dp, pwl_t,
+                               pwl_v, pwl_ptr)
+                fac = 5.0 if err == 0.0 else min(5.0, max(0.2, 0.9 * err ** -0.2))
+                if not last:
+                    h = step * fac
+                else:
+                    h = max(h, step * fac)
+            else:
+                rejected += 1
+                h = step * max(0.1, 0.9 * err ** -0.25)
+                if h < h_min:
+                    return ts[:s], xs[:s], io[:s], ii[:s], pw[:s], accepted, rejected, 1
+        if save[j]:
+            ts[s] = t
+            xs[s] = x
+            io[s], ii[s], pw[s] = _observe(v, x, edges, model, params, out_nodes, out_grounded,
+                                           in_nodes, in_driven)
+            s += 1
+    return ts[:s], xs[:s], io[:s], ii[:s], pw[:s], accepted, rejected, 0
+
+
+# ----------------------------------------------------------------------------- Python API
+@dataclass(frozen=True)
+class TransientResult:
+    """The outcome of :func:`simulate`.
+
+    Attributes
+    ----------
+    t : (T,) seconds
+    x : (T, E) device states (resistors and open edges keep 0)
+    output_currents : (T, n_out) amperes into each grounded output's ammeter
+    input_currents : (T, n_in) amperes delivered by each driven input
+    power : (T,) watts dissipated in the network
+    method : str
+    n_steps : int, accepted steps
+    n_rejected : int, rejected steps (adaptive method only)
+    wall_time : float, seconds spent integrating
+    net : Network, the simulated network
+    drives : DriveTable, the packed drives
+    """
+
+    t: np.ndarray
+    x: np.ndarray
+    output_currents: np.ndarray
+    input_currents: np.ndarray
+    power: np.ndarray
+    method: str
+    n_steps: int
+    n_rejected: int
+    wall_time: float
+    net: Network = field(repr=False)
+    drives: DriveTable = field(repr=False)
+
+    @property
+    def final_state(self) -> np.ndarray:
+        return self.x[-1]
+
+    def conductances(self) -> np.ndarray:
+        """Conductances (T, E) along the run."""
+        return np.stack([conductances(self.net.model, xk, self.net.params) for xk in self.x])
+
+    def plot(self, path: str | None = None, *, max_devices: int = 16) -> Any:
+        """States and output currents against time (and I-V of the first memristor)."""
+        import matplotlib.pyplot as plt
+
+        fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+        mem = np.flatnonzero(self.net.memristive)[:max_devices]
+        for e in mem:
+            axes[0].plot(self.t, self.x[:, e], lw=1, label=self.net.edge_names[e])
+        axes[0].set(xlabel="t (s)", ylabel="state x", title="device states", ylim=(-0.02, 1.02))
+        if len(mem) <= 8:
+            axes[0].legend(fontsize=7)
+        for k, o in enumerate(self.net.outputs):
+            axes[1].plot(self.t, self.output_currents[:, k], lw=1, label=self.net.node_names[o])
+        axes[1].set(xlabel="t (s)", ylabel="current (A)", title="output currents")
+        axes[1].legend(fontsize=7)
+        if len(self.net.outputs) == 1 and len(self.net.inputs) == 1:
+            axes[2].plot(self.input_voltages()[:, 0], self.output_currents[:, 0], lw=1)
+            axes[2].set(xlabel="input voltage (V)", ylabel="output current (A)", title="I-V")
+        else:
+            axes[2].plot(self.t, self.power, lw=1)
+            axes[2].set(xlabel="t (s)", ylabel="power (W)", title="dissipated power")
+        fig.tight_layout()
+        if path is not None:
+            fig.savefig(path, dpi=120)
+            plt.close(fig)
+        return fig
+
+    def input_voltages(self) -> np.ndarray:
+        """Drive voltages (T, n_in) at the saved times (0 for floating inputs)."""
+        return np.array([self.drives.values(t) * self.drives.driven for t in self.t])
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The run-invariant structure of a transient: free/fixed split, sources, terminals."""
+
+    free_index: np.ndarray
+    src: np.ndarray
+    out_nodes: np.ndarray
+    out_grounded: np.ndarray
+    in_nodes: np.ndarray
+    in_driven: np.ndarray
+
+
+def _plan(net: Network, terms: Terminals) -> _Plan:
+    # Floating components are found once (topology does not change during a run).
+    probe = NodalSystem(net, np.ones(net.n_edges) * (net.model != Model.OPEN), terms)
+    free_index = np.full(net.n_nodes, -1, np.int64)
+    free_index[probe.free] = np.arange(len(probe.free))
+    src = np.full(net.n_nodes, -1, np.int64)
+    for k, node in enumerate(net.inputs):
+        if terms.driven[k]:
+            src[node] = k
+    return _Plan(free_index, src, net.outputs, terms.grounded, net.inputs, terms.driven)
+
+
+def simulate(
+    net: Network,
+    drive: Mapping[str | int, Drive | float] | Sequence[Drive | float | None] | Drive | float,
+    t_end: float,
+    *,
+    dt: float | None = None,
+    state: np.ndarray | None = None,
+    method: str = "rk45",
+    outputs: OutputSpec = "ground",
+    rtol: float = 1e-6,
+    atol: float = 1e-9,
+    t_eval: np.ndarray | None = None,
+    save_every: int = 1,
+    max_steps: int = 10_000_000,
+) -> TransientResult:
+    """Simulate ``net`` from ``t = 0`` to ``t_end`` under the input ``drive``.
+
+    Parameters
+    ----------
+    net : Network
+    drive : Drive, number, sequence or mapping
+        Per-input voltage drives (:mod:`memsim.solve.drives`): one for all inputs, a sequence
+        with one entry per input (``None``: that input floats), or a mapping from input name or
+        index to drive (unlisted inputs float). Numbers mean DC.
+    t_end : float
+        End time in seconds.
+    dt : float, optional
+        Step of the fixed-step methods (default ``t_end / 1000``); initial step of ``rk45``.
+    state : array (E,), optional
+        Initial device states (default ``net.x0``).
+    method : {"rk45", "rk4", "euler"}
+    outputs : "ground", "float" or bool mask
+        Which outputs are held at 0 V through their ammeters.
+    rtol, atol : float
+        Error tolerances of ``rk45`` on the states.
+    t_eval : array, optional
+        Output times of ``rk45`` (default: 1001 evenly spaced points).
+    save_every : int
+        Fixed-step methods save every this many steps.
+    max_steps : int
+        Give up after this many steps (raises :class:`~memsim.errors.SolverError`).
+
+    Returns
+    -------
+    TransientResult
+
+    Raises
+    ------
+    ParameterError
+        Bad times, tolerances, method, drive or state.
+    SolverError
+        If the adaptive step size collapses or ``max_steps`` is exceeded.
+
+    Examples
+    --------
+    One HP memristor (no window) driven by a 1 Hz, 1 V sine:
+
+    >>> import networkx as nx, memsim
+    >>> from memsim.solve.drives import Sine
+    >>> net = memsim.from_networkx(nx.path_graph(2), inputs=[0], outputs=[1],
+    ...                            device=memsim.devices.preset("strukov2008"))
+    >>> res = memsim.simulate(net, Sine(1.0, 1.0), 1.0, method="rk4", dt=1e-3)
+    >>> res.x.shape, bool(res.x[:, 0].max() > 0.1)
+    ((1001, 1), True)
+    """
+    if not np.isfinite(t_end) or t_end <= 0:
+        raise ParameterError("t_end", f"must be a positive time in seconds, got {t_end!r}")
+    if method not in METHODS:
+        raise ParameterError("method", f"unknown method {method!r}; use {', '.join(METHODS)}")
+    if dt is not None and (not np.isfinite(dt) or dt <= 0):
+        raise ParameterError("dt", f"must be a positive time step, got {dt!r}")
+    if save_every < 1:
+        raise ParameterError("save_every", f"must be >= 1, got {save_every!r}")
+    if not (rtol > 0 and atol > 0):
+        raise ParameterError("rtol", "tolerances must be positive")
+    x0 = _check_state(net, state)
+    names = [net.node_names[i] for i in net.inputs]
+    table = drive_table(drive, len(net.inputs), names)
+    terms = terminals(net, outputs=outputs, floating_inputs=~table.driven)
+    plan = _plan(net, terms)
+    args = (net.edges, net.model, net.params, plan.free_index, plan.src, table.kind,
+            table.params, table.pwl_t, table.pwl_v, table.pwl_ptr, plan.out_nodes,
+            plan.out_grounded, plan.in_nodes, plan.in_driven)
+    start = time.perf_counter()
+    if METHODS[method] in (EULER, RK4):
+        step = t_end / 1000 if dt is None else dt
+        n_steps = int(round(t_end / step))
+        if n_steps > max_steps:
+            raise SolverError(f"{n_steps} steps exceed max_steps={max_steps}; raise dt")
+        ts, xs, io, ii, pw = integrate_fixed(METHODS[method], x0, 0.0, step, n_steps,
+                                             save_every, *args)
+        accepted, rejected = n_steps, 0
+    else:
+        grid = np.linspace(0.0, t_end, 1001) if t_eval is None else np.asarray(t_eval, float)
+        if grid.ndim != 1 or grid.size < 1 or (np.diff(grid) <= 0).any() or grid[0] < 0:
+            raise ParameterError("t_eval", "output times must increase strictly from >= 0")
+        if grid[-1] > t_end * (1 + 1e-12):
+            raise ParameterError("t_eval", f"output times must not exceed t_end={t_end:g}")
+        bps = _breakpoints(drive, len(net.inputs), names, t_end)
+        stops = np.unique(np.concatenate([[0.0], grid, bps]))
+        save = np.isin(stops, grid)
+        h0 = t_end / 1000 if dt is None else dt
+        ts, xs, io, ii, pw, accepted, rejected, status = integrate_adaptive(
+            x0, stops, save, rtol, atol, h0, 1e-14 * t_end, max_steps, *args,
+            _A, _C, _B5, _B4)
+        if status == 1:
+            raise SolverError(f"step size underflow near t = {ts[-1] if len(ts) else 0:g} s; "
+                              "loosen rtol/atol or check the drive")
+        if status == 2:
+            raise SolverError(f"more than max_steps={max_steps} steps; raise max_steps")
+    wall = time.perf_counter() - start
+    if not np.isfinite(xs).all():
+        raise SolverError("non-finite device states; check parameters and drive")
+    return TransientResult(ts, xs, io, ii, pw, method, int(accepted), int(rejected), wall, net,
+                           table)
+
+
+def _breakpoints(drive: Any, n: int, names: Sequence[str], t_end: float) -> np.ndarray:
+    if isinstance(drive, Drive):
+        drives = [drive]
+    elif isinstance(drive, Mapping):
+        drives = [d for d in drive.values() if isinstance(d, Drive)]
+    elif isinstance(drive, int | float):
+        drives = []
+    else:
+        drives = [d for d in drive if isinstance(d, Drive)]
+    return drive_breakpoints(drives, t_end)
