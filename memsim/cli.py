@@ -106,7 +106,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
     net = load(args.circuit)
     names = [net.node_names[i] for i in net.inputs]
-    drives: dict[str, Any] = {n: _parse_drive(args.all) for n in names}
+    drives: dict[str | int, Any] = {n: _parse_drive(args.all) for n in names}
     for item in args.drive or []:
         name, sep, spec = item.partition("=")
         if not sep:

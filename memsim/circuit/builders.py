@@ -241,8 +241,8 @@ def from_networkx(
     >>> import networkx as nx, memsim
     >>> g = nx.path_graph(3)
     >>> net = memsim.from_networkx(g, inputs=[0], outputs=[2], device=memsim.devices.Resistor(1.0))
-    >>> net.node_names, net.n_edges
-    (('0', '1', '2'), 2)
+    >>> net.node_names, net.n_edges  # terminals first, in the order given
+    (('0', '2', '1'), 2)
     """
     ground = list(ground)
     for label, terms in (("input", inputs), ("output", outputs), ("ground", ground)):

@@ -131,7 +131,7 @@ class _Reader:
             name = table.pop("preset")
             if name not in PRESETS:
                 self.fail(f"[{where}] unknown preset {name!r}; known: {', '.join(sorted(PRESETS))}",
-                          line=line)
+                          line=self.line_of("preset", (line or 1) - 1))
             base = PRESETS[name][0]
         model = table.pop("model", None)
         if model is None and base is None:
@@ -201,6 +201,9 @@ class _Reader:
         if kind != "graph" and default is None:
             self.fail(f"a {kind} topology needs a [device] table")
         try:
+            if kind == "graph":
+                return self._finish(self.graph(topo, default, devices, name), meta)
+            assert default is not None
             if kind == "layered":
                 sizes = self.need(topo, "sizes", where, list)
                 net = layered(sizes, device=default, connectivity=float(topo.get(
@@ -212,19 +215,20 @@ class _Reader:
                     r_line=parse_quantity(topo.get("r_line", 0.0), "ohm", "r_line"),
                     r_line_word=_opt(topo, "r_line_word"), r_line_bit=_opt(topo, "r_line_bit"),
                     name=name)
-            elif kind == "random":
+            else:
                 net = random_network(
                     self.need(topo, "n_nodes", where, int),
                     edge_prob=float(self.need(topo, "edge_prob", where, float)),
                     n_inputs=self.need(topo, "n_inputs", where, int),
                     n_outputs=self.need(topo, "n_outputs", where, int),
                     device=default, seed=self.need(topo, "seed", where, int), name=name)
-            else:
-                net = self.graph(topo, default, devices, name)
         except CircuitFileError:
             raise
         except (MemsimError, ValueError) as exc:
             self.fail(f"[topology] {exc}", line=self.table_line("[topology]"))
+        return self._finish(net, meta)
+
+    def _finish(self, net: Network, meta: Mapping[str, Any]) -> Network:
         return net.replace(meta={**net.meta, "source": str(self.path),
                                  "description": str(meta.get("description", ""))})
 

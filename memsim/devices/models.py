@@ -61,7 +61,9 @@ def _window(value: Window | str | int) -> Window:
             return Window[value.upper()]
         except KeyError:
             allowed = ", ".join(w.name.lower() for w in Window)
-            raise ParameterError("window", f"unknown window {value!r}; use one of {allowed}") from None
+            raise ParameterError(
+                "window", f"unknown window {value!r}; use one of {allowed}"
+            ) from None
     try:
         return Window(int(value))
     except ValueError:
@@ -374,7 +376,8 @@ def device_from_row(model: int, row: np.ndarray, x0: float = 0.0) -> Device:
     if code == Model.THRESHOLD:
         return Threshold(r[0], r[1], r[2], r[3], r[4], x0=x0)
     if code == Model.VTEAM:
-        return VTEAM(*r[:8], window=Window(int(r[8])), p=r[9], x0=x0)  # type: ignore[arg-type]
+        return VTEAM(r_on=r[0], r_off=r[1], k_on=r[2], k_off=r[3], v_on=r[4], v_off=r[5],
+                     alpha_on=r[6], alpha_off=r[7], window=Window(int(r[8])), p=r[9], x0=x0)
     if code == Model.LINEAR:
         return Linear(r[0], r[1], r[2], r[3], x0=x0)
     raise ParameterError("model", f"no parameter set for model code {code.name}")

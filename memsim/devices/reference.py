@@ -35,10 +35,9 @@ def rates_np(model: np.ndarray, x: np.ndarray, v: np.ndarray, params: np.ndarray
         f = np.where(np.abs(v) <= vt, p[:, 2] * v, f)  # exact below threshold, as the kernel
         thr = f / (p[:, 1] - p[:, 0])
         w = p[:, 8].astype(int)
-        on = p[:, 2] * np.abs(v / p[:, 4] - 1) ** p[:, 6] * _window_np(w, x, np.ones_like(x), p[:, 9])
-        off = -p[:, 3] * np.abs(v / p[:, 5] - 1) ** p[:, 7] * _window_np(
-            w, x, -np.ones_like(x), p[:, 9]
-        )
+        one = np.ones_like(x)
+        on = p[:, 2] * np.abs(v / p[:, 4] - 1) ** p[:, 6] * _window_np(w, x, one, p[:, 9])
+        off = -p[:, 3] * np.abs(v / p[:, 5] - 1) ** p[:, 7] * _window_np(w, x, -one, p[:, 9])
         vteam = np.where(v < p[:, 4], on, np.where(v > p[:, 5], off, 0.0))
         lin = -p[:, 2] * (1 - x) + p[:, 0] * i / p[:, 3]
     r = np.select(

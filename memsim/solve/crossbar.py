@@ -53,8 +53,13 @@ __all__ = [
     "bit_voltages",
 ]
 
-RTOL = 1e-13
+RTOL = 1e-12
 """Default stopping tolerance: word-node KCL residual relative to the device-current scale."""
+
+EPS = float(np.finfo(np.float64).eps)
+FLOOR_ULPS = 8.0
+"""Residuals below ``FLOOR_ULPS * eps * max(segment g) * max|w - v_in|`` count as converged:
+the word voltages cannot be represented more finely, so no solver can do better."""
 
 CHUNK = 16
 """Right-hand sides processed together by :meth:`CrossbarSystem.solve` (cache-sized)."""
@@ -203,6 +208,23 @@ def _max_abs(r, out):
 
 
 @njit(cache=True)
+def _raise_to_floor(sw, x, tol0, tol):
+    """tol = max(tol0, round-off floor of the residual): a word-node voltage known to one
+    ulp of |x| moves the current of a segment of conductance s by s * eps * |x|."""
+    rows, cols, nb = x.shape
+    smax = 0.0
+    for i in range(rows):
+        for j in range(cols):
+            if sw[i, j] > smax:
+                smax = sw[i, j]
+    xmax = np.zeros(nb)
+    _max_abs(x, xmax)
+    for k in range(nb):
+        floor = FLOOR_ULPS * EPS * smax * xmax[k]
+        tol[k] = max(tol0[k], floor) if tol0[k] > 0.0 else 0.0
+
+
+@njit(cache=True)
 def schur_pcg(gd, sw, sb, lw, iw, lb, ib, v_in, x, rtol, maxiter):
     """Solve the Schur system for the word-line drops ``x`` (in place) by preconditioned CG.
 
@@ -243,6 +265,7 @@ def schur_pcg(gd, sw, sb, lw, iw, lb, ib, v_in, x, rtol, maxiter):
             for i in range(rows):
                 for j in range(cols):
                     x[i, j, k] = 0.0
+    tol0 = tol.copy()
     r = np.empty_like(x)
     z = np.empty_like(x)
     p = np.empty_like(x)
@@ -259,6 +282,7 @@ def schur_pcg(gd, sw, sb, lw, iw, lb, ib, v_in, x, rtol, maxiter):
         # (re)start from the true residual
         _residual(gd, sw, lb, ib, v_in, x, r, t)
         _max_abs(r, res)
+        _raise_to_floor(sw, x, tol0, tol)
         n_active = 0
         for k in range(nb):
             active[k] = tol[k] > 0.0 and res[k] > tol[k]
@@ -333,6 +357,7 @@ def schur_pcg(gd, sw, sb, lw, iw, lb, ib, v_in, x, rtol, maxiter):
             # budget spent: one last check of the true residual decides
             _residual(gd, sw, lb, ib, v_in, x, r, t)
             _max_abs(r, res)
+            _raise_to_floor(sw, x, tol0, tol)
             for k in range(nb):
                 if tol[k] > 0.0 and res[k] > tol[k]:
                     return -1

@@ -158,6 +158,7 @@ class NodalSystem:
             if self._dense:
                 v[self.free] = sla.cho_solve(self._factor, rhs, check_finite=False)
             else:
+                assert self._factor is not None
                 v[self.free] = self._factor.solve(np.asarray(rhs))
         return v
 

@@ -216,11 +216,11 @@ def drive_table(
     ParameterError
         For an unknown input name or index, or something that is not a drive.
     """
-    entries: list[Drive | None] = [None] * n_inputs
+    entries: list[Drive | float | None] = [None] * n_inputs
     if isinstance(drives, Drive | int | float) and not isinstance(drives, bool):
-        entries = [drives] * n_inputs  # type: ignore[list-item]
+        entries = [drives] * n_inputs
     elif isinstance(drives, Mapping):
-        for key, d in drives.items():
+        for key, value in drives.items():
             if isinstance(key, str):
                 if key not in names:
                     raise ParameterError("drive", f"unknown input {key!r}; inputs are "
@@ -230,7 +230,7 @@ def drive_table(
                 k = int(key)
                 if not 0 <= k < n_inputs:
                     raise ParameterError("drive", f"input index {k} outside 0..{n_inputs - 1}")
-            entries[k] = d  # type: ignore[assignment]
+            entries[k] = value
     else:
         seq = list(drives)  # type: ignore[arg-type]
         if len(seq) != n_inputs:
@@ -242,7 +242,8 @@ def drive_table(
     pt: list[np.ndarray] = []
     pv: list[np.ndarray] = []
     driven = np.ones(n_inputs, bool)
-    for k, d in enumerate(entries):
+    for k, entry in enumerate(entries):
+        d: Drive | float | None = entry
         if d is None:
             driven[k] = False
             d = DC(0.0)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import memsim
-from memsim import PWL, DC, ParameterError, Pulse, Sine, SolverError
+from memsim import DC, PWL, ParameterError, Pulse, Sine, SolverError
 from memsim.devices import HP, Threshold, Window
 
 

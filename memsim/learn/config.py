@@ -1,0 +1,234 @@
+"""Training protocols as plain data: every voltage, duration and probability is a field."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from memsim.errors import ParameterError
+from memsim.learn import kernels as K
+
+__all__ = ["AbstractConfig", "CircuitConfig"]
+
+
+def _finite(name: str, value: float) -> None:
+    if not isinstance(value, int | float) or not math.isfinite(value):
+        raise ParameterError(name, f"must be a finite number, got {value!r}")
+
+
+def _nonneg(name: str, value: float, unit: str) -> None:
+    _finite(name, value)
+    if value < 0:
+        raise ParameterError(name, f"must be >= 0 {unit}, got {value!r}")
+
+
+def _prob(name: str, value: float) -> None:
+    _finite(name, value)
+    if not 0.0 <= value <= 1.0:
+        raise ParameterError(name, f"must be a probability in [0, 1], got {value!r}")
+
+
+def _count(name: str, value: int, low: int = 1) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
+        raise ParameterError(name, f"must be an integer >= {low}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class CircuitConfig:
+    """The learning-from-mistakes protocol on a memristor circuit (seed paper, DESIGN §4).
+
+    Per step one pattern is *read*; a wrong answer triggers an *inhibition* pulse and then a
+    *normalization* pulse; devices driven near R_off are pruned. The defaults are chosen for
+    ``paper_2x4x2`` (2-4-2 layered net of ``pershin2011`` threshold devices: R 1-10 kohm,
+    threshold 1 V, beta 1e6 ohm/(V s), so a full 9 kohm swing takes 9 ms at 1 V over
+    threshold). Reasons are given per field.
+
+    Parameters
+    ----------
+    v_read : float
+        Read voltage on the active inputs, V. 0.5 V: every node voltage of a resistive
+        network lies between the extreme terminal voltages (maximum principle), so no device
+        sees more than 0.5 V < 1 V threshold and a read never moves a threshold device; large
+        enough for currents of tens of microamps.
+    t_read : float
+        Read duration, s (enters the read energy, and the state change of drift devices whose
+        reads do disturb). 10 us.
+    v_inhibit : float
+        Bias of the active inputs during inhibition, V; must be negative (drives the devices on
+        the paths to the wrong output towards OFF). -4 V: a path is two devices in series, so
+        each sees about 2 V, 1 V over threshold; the more resistive device of a path takes the
+        larger share and is cut first.
+    t_inhibit : float
+        Inhibition pulse, s. 2 ms: a mistake moves the devices on the active path by about a
+        fifth of their range, so a few mistakes decide a path while noise keeps paths apart.
+    v_normalize : float
+        Bias of all inputs during normalization (all outputs grounded), V; must be positive.
+        2.4 V: about 1.2 V per device on a balanced path, so mostly the devices that carry a
+        larger share (the depressed ones in series with strong partners) recover, which keeps
+        the network from drifting to all-OFF without undoing the inhibition.
+    t_normalize : float
+        Normalization pulse, s. 1 ms.
+    inactive_inputs : {"float", "ground"}
+        What the inputs not active in the pattern do during reads and inhibition. "float":
+        disconnected, as an unbiased electrode.
+    substeps : int
+        RK4 sub-steps per write pulse (the nodal system is re-solved at every stage). 4 sub-steps
+        of 0.5 ms keep the state error below 1e-3 for the default pulses (see the tests).
+    prune_state : float or None
+        A device whose state is at or below this value after a write pulse (R within
+        ``prune_state * (R_off - R_on)`` of R_off) is removed for good. 0.02. None: no pruning.
+    prune_probability : float
+        Probability that a device found below ``prune_state`` is removed at that check
+        (1: deterministic pruning; below 1: stochastic pruning, checked after every pulse).
+    c2c_noise : float
+        Cycle-to-cycle noise: each device's state change in a write pulse is multiplied by
+        ``max(0, 1 + c2c_noise * N(0, 1))``. 0.2. Devices that do not move stay put.
+    d2d_spread : float
+        Device-to-device spread: R_on and R_off of every memristor multiplied by one lognormal
+        factor of log-standard-deviation ``d2d_spread`` per device (drawn per run). 0.1.
+    x0_spread : float
+        Standard deviation of the initial states around the network's ``x0`` (clipped to
+        [0, 1]), drawn per run. 0.1. Spread breaks the symmetry of identical devices: without
+        it the two outputs of a symmetric network draw the same current.
+    min_current : float
+        An output wins only if its current exceeds this, A; if none does (every path cut)
+        the answer is "none" (winner -1, a mistake without inhibition). 0.
+    max_steps : int
+        Step budget per era (presentations of one pattern). 400.
+    shuffle : bool
+        Present the patterns of each pass in a fresh random order (else in task order).
+
+    Examples
+    --------
+    >>> c = CircuitConfig(v_inhibit=-5.0)
+    >>> c.v_inhibit, c.replace(t_inhibit=1e-3).t_inhibit
+    (-5.0, 0.001)
+
+    Raises
+    ------
+    ParameterError
+        If a voltage has the wrong sign or reaches no device threshold, a duration, count or
+        probability is out of range.
+    """
+
+    v_read: float = 0.5
+    t_read: float = 10e-6
+    v_inhibit: float = -4.0
+    t_inhibit: float = 2e-3
+    v_normalize: float = 2.4
+    t_normalize: float = 1e-3
+    inactive_inputs: Literal["float", "ground"] = "float"
+    substeps: int = 4
+    prune_state: float | None = 0.02
+    prune_probability: float = 1.0
+    c2c_noise: float = 0.2
+    d2d_spread: float = 0.1
+    x0_spread: float = 0.1
+    min_current: float = 0.0
+    max_steps: int = 400
+    shuffle: bool = True
+
+    def __post_init__(self) -> None:
+        _nonneg("v_read", self.v_read, "V")
+        if self.v_read == 0:
+            raise ParameterError("v_read", "a read needs a nonzero voltage (e.g. 0.5 V)")
+        _nonneg("t_read", self.t_read, "s")
+        _finite("v_inhibit", self.v_inhibit)
+        if self.v_inhibit >= 0:
+            raise ParameterError("v_inhibit", f"inhibition needs a negative bias, got "
+                                 f"{self.v_inhibit!r} V (try -4.0)")
+        _nonneg("t_inhibit", self.t_inhibit, "s")
+        _finite("v_normalize", self.v_normalize)
+        if self.v_normalize < 0:
+            raise ParameterError("v_normalize", f"normalization needs a positive bias, got "
+                                 f"{self.v_normalize!r} V (0 disables it)")
+        _nonneg("t_normalize", self.t_normalize, "s")
+        if self.inactive_inputs not in ("float", "ground"):
+            raise ParameterError("inactive_inputs",
+                                 f"use 'float' or 'ground', got {self.inactive_inputs!r}")
+        _count("substeps", self.substeps)
+        if self.prune_state is not None:
+            _finite("prune_state", self.prune_state)
+            if not 0.0 <= self.prune_state < 1.0:
+                raise ParameterError("prune_state", f"must lie in [0, 1) or be None, got "
+                                     f"{self.prune_state!r}")
+        _prob("prune_probability", self.prune_probability)
+        _nonneg("c2c_noise", self.c2c_noise, "")
+        _nonneg("d2d_spread", self.d2d_spread, "")
+        _nonneg("x0_spread", self.x0_spread, "")
+        _nonneg("min_current", self.min_current, "A")
+        _count("max_steps", self.max_steps)
+
+    def replace(self, **changes: Any) -> CircuitConfig:
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    def packed(self, max_steps: int, record_states: bool) -> tuple[np.ndarray, np.ndarray]:
+        """The float and int arrays :func:`memsim.learn.kernels.train_circuit` reads."""
+        cfg = np.zeros(K.N_CFG)
+        cfg[K.C_V_READ] = self.v_read
+        cfg[K.C_T_READ] = self.t_read
+        cfg[K.C_V_INH] = self.v_inhibit
+        cfg[K.C_T_INH] = self.t_inhibit
+        cfg[K.C_V_NORM] = self.v_normalize
+        cfg[K.C_T_NORM] = self.t_normalize
+        cfg[K.C_PRUNE_STATE] = -1.0 if self.prune_state is None else self.prune_state
+        cfg[K.C_PRUNE_PROB] = self.prune_probability
+        cfg[K.C_C2C] = self.c2c_noise
+        cfg[K.C_MIN_CURRENT] = self.min_current
+        flags = np.zeros(K.N_FLAGS, np.int64)
+        flags[K.F_SUBSTEPS] = self.substeps
+        flags[K.F_GROUND_INACTIVE] = int(self.inactive_inputs == "ground")
+        flags[K.F_SHUFFLE] = int(self.shuffle)
+        flags[K.F_RECORD] = int(record_states)
+        flags[K.F_MAX_STEPS] = max_steps
+        return cfg, flags
+
+
+@dataclass(frozen=True)
+class AbstractConfig:
+    """The Chialvo-Bak model (weights only; Chialvo & Bak 1999, Bak & Chialvo 2001).
+
+    Parameters
+    ----------
+    delta : float
+        Depression of an active synapse after a mistake, in weight units (weights start
+        uniform in [0, 1] and are held >= 0). 0.1.
+    selective : float
+        Selective punishment: synapses that were ever active in a correct answer are
+        depressed by ``delta * selective`` instead (1: no selectivity). 0.01, "much less".
+    max_steps : int
+        Step budget per era. 10000.
+    shuffle : bool
+        Present the patterns of each pass in a fresh random order.
+
+    Examples
+    --------
+    >>> AbstractConfig().selective
+    0.01
+
+    Raises
+    ------
+    ParameterError
+        If ``delta`` is not positive, ``selective`` is outside [0, 1] or ``max_steps < 1``.
+    """
+
+    delta: float = 0.1
+    selective: float = 0.01
+    max_steps: int = 10_000
+    shuffle: bool = True
+
+    def __post_init__(self) -> None:
+        _finite("delta", self.delta)
+        if self.delta <= 0:
+            raise ParameterError("delta", f"the depression must be positive, got {self.delta!r}")
+        _prob("selective", self.selective)
+        _count("max_steps", self.max_steps)
+
+    def replace(self, **changes: Any) -> AbstractConfig:
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)

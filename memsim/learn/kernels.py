@@ -1,0 +1,538 @@
+"""numba kernels of learning from mistakes: the whole training loop runs in one jitted call.
+
+Circuit version (:func:`train_circuit`): per step *read* (DC solve with the pattern's inputs
+at the read voltage, outputs at 0 V; winner = largest output current), and on a mistake an
+*inhibition* pulse (only the wrong winner grounded, negative bias on the active inputs) and a
+*normalization* pulse (positive bias on all inputs, all outputs grounded), each integrated
+with classical RK4 over a few sub-steps, the nodal system re-solved at every stage because the
+conductances change; after each write pulse cycle-to-cycle noise scales every device's state
+change, and devices at (near) R_off are pruned. Floating parts of the network (a terminal
+configuration can leave nodes without any path to a fixed node, more so after pruning) are
+found by a graph search and held at 0 V with no current, as in :mod:`memsim.solve.dc`.
+
+Abstract version (:func:`train_extremal`): the Chialvo-Bak model on weights only.
+
+Randomness enters as a ``numpy.random.Generator`` passed into the kernels (numba draws the same
+stream as NumPy). Plain-NumPy twins live in :mod:`memsim.learn.reference`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from memsim.devices.kernels import OPEN, RESISTOR, THRESHOLD, conductances, rate
+from memsim.solve.linalg import node_voltages_dense
+
+__all__ = [
+    "adjacency",
+    "exact_rate",
+    "free_nodes",
+    "pulse",
+    "train_circuit",
+    "train_extremal",
+]
+
+# Layout of the packed configuration arrays (see memsim.learn.config.CircuitConfig.packed).
+C_V_READ, C_T_READ, C_V_INH, C_T_INH, C_V_NORM, C_T_NORM = 0, 1, 2, 3, 4, 5
+C_PRUNE_STATE, C_PRUNE_PROB, C_C2C, C_MIN_CURRENT = 6, 7, 8, 9
+N_CFG = 10
+F_SUBSTEPS, F_GROUND_INACTIVE, F_SHUFFLE, F_RECORD, F_MAX_STEPS = 0, 1, 2, 3, 4
+N_FLAGS = 5
+
+PHASE_READ, PHASE_INHIBIT, PHASE_NORMALIZE = 0, 1, 2
+
+
+@njit(cache=True)
+def exact_rate(model, x, v, p):
+    """Device rate dx/dt, with the threshold model's sub-threshold branch evaluated exactly.
+
+    Below threshold the Pershin-Di Ventra rate is ``alpha v / (R_off - R_on)``; the general
+    formula ``beta v + (alpha - beta)/2 (|v + v_t| - |v - v_t|)`` gives the same value in exact
+    arithmetic but leaves rounding residues of order 1e-16 * beta in floating point, which would
+    let a read "move" a device by a few ulps. Every other case is
+    :func:`memsim.devices.kernels.rate`.
+    """
+    if model == THRESHOLD and abs(v) <= p[4]:
+        r = p[2] * v / (p[1] - p[0])
+        if (x >= 1.0 and r > 0.0) or (x <= 0.0 and r < 0.0):
+            return 0.0
+        return r
+    return rate(model, x, v, p)
+
+
+@njit(cache=True)
+def adjacency(n_nodes, edges):
+    """CSR adjacency of the undirected multigraph: ``ptr`` (N+1,), neighbour node, edge index."""
+    deg = np.zeros(n_nodes + 1, np.int64)
+    for e in range(edges.shape[0]):
+        deg[edges[e, 0] + 1] += 1
+        deg[edges[e, 1] + 1] += 1
+    ptr = np.cumsum(deg)
+    fill = ptr[:-1].copy()
+    node = np.empty(2 * edges.shape[0], np.int64)
+    edge = np.empty(2 * edges.shape[0], np.int64)
+    for e in range(edges.shape[0]):
+        a, b = edges[e, 0], edges[e, 1]
+        node[fill[a]] = b
+        edge[fill[a]] = e
+        fill[a] += 1
+        node[fill[b]] = a
+        edge[fill[b]] = e
+        fill[b] += 1
+    return ptr, node, edge
+
+
+@njit(cache=True)
+def free_nodes(fixed, live, ptr, nbr, nbr_edge):
+    """``free_index`` for :func:`memsim.solve.linalg.node_voltages_dense`.
+
+    Nodes joined to a fixed node through live edges are free (numbered 0, 1, ...); fixed nodes
+    and nodes of floating components get -1 (floating ones keep the fixed value 0 V, and carry
+    no current because all their live edges stay inside the floating component).
+    """
+    n = fixed.shape[0]
+    reached = fixed.copy()
+    stack = np.empty(n, np.int64)
+    top = 0
+    for i in range(n):
+        if fixed[i]:
+            stack[top] = i
+            top += 1
+    while top > 0:
+        top -= 1
+        a = stack[top]
+        for k in range(ptr[a], ptr[a + 1]):
+            if live[nbr_edge[k]]:
+                b = nbr[k]
+                if not reached[b]:
+                    reached[b] = True
+                    stack[top] = b
+                    top += 1
+    free_index = np.full(n, -1, np.int64)
+    nf = 0
+    for i in range(n):
+        if reached[i] and not fixed[i]:
+            free_index[i] = nf
+            nf += 1
+    return free_index
+
+
+@njit(cache=True)
+def _rhs(x, edges, model, params, free_index, fixed_value):
+    """Rates (E,), dissipated power and node voltages for states x."""
+    g = conductances(model, x, params)
+    v = node_voltages_dense(edges, g, free_index, fixed_value)
+    ne = edges.shape[0]
+    r = np.empty(ne)
+    power = 0.0
+    for e in range(ne):
+        dv = v[edges[e, 0]] - v[edges[e, 1]]
+        power += g[e] * dv * dv
+        r[e] = exact_rate(model[e], x[e], dv, params[e])
+    return r, power, v
+
+
+@njit(cache=True)
+def _stage(x, k, h):
+    out = x + h * k
+    for e in range(out.shape[0]):
+        if out[e] < 0.0:
+            out[e] = 0.0
+        elif out[e] > 1.0:
+            out[e] = 1.0
+    return out
+
+
+@njit(cache=True)
+def pulse(x, edges, model, params, free_index, fixed_value, duration, n_sub):
+    """Hold the fixed nodes at ``fixed_value`` for ``duration`` seconds, starting from ``x``.
+
+    Classical RK4 with ``n_sub`` equal sub-steps; the dissipated energy is integrated with the
+    same stages (as an extra state). When every rate is zero the states sit at a fixed point of
+    the (autonomous) pulse dynamics and stay there, so the rest of the pulse is skipped exactly:
+    a sub-threshold read of threshold devices changes nothing, to the last bit.
+
+    Returns
+    -------
+    x_new : (E,) states after the pulse
+    energy : float, joules dissipated during the pulse
+    v0 : (N,) node voltages at the start of the pulse
+    """
+    k1, p1, v0 = _rhs(x, edges, model, params, free_index, fixed_value)
+    xn = x.copy()
+    energy = 0.0
+    if duration <= 0.0:
+        return xn, energy, v0
+    dt = duration / n_sub
+    for s in range(n_sub):
+        if s > 0:
+            k1, p1, _ = _rhs(xn, edges, model, params, free_index, fixed_value)
+        moving = False
+        for e in range(k1.shape[0]):
+            if k1[e] != 0.0:
+                moving = True
+                break
+        if not moving:
+            energy += p1 * dt * (n_sub - s)
+            break
+        k2, p2, _ = _rhs(_stage(xn, k1, dt / 2), edges, model, params, free_index, fixed_value)
+        k3, p3, _ = _rhs(_stage(xn, k2, dt / 2), edges, model, params, free_index, fixed_value)
+        k4, p4, _ = _rhs(_stage(xn, k3, dt), edges, model, params, free_index, fixed_value)
+        xn = _stage(xn, k1 + 2.0 * k2 + 2.0 * k3 + k4, dt / 6.0)
+        energy += dt / 6.0 * (p1 + 2.0 * p2 + 2.0 * p3 + p4)
+    return xn, energy, v0
+
+
+@njit(cache=True)
+def _output_currents(v, x, edges, model, params, out_nodes, grounded):
+    """Current from each grounded output into its ammeter (0 for floating outputs)."""
+    g = conductances(model, x, params)
+    leave = np.zeros(v.shape[0])
+    for e in range(edges.shape[0]):
+        i = g[e] * (v[edges[e, 0]] - v[edges[e, 1]])
+        leave[edges[e, 0]] += i
+        leave[edges[e, 1]] -= i
+    iout = np.zeros(out_nodes.shape[0])
+    for k in range(out_nodes.shape[0]):
+        if grounded[k]:
+            iout[k] = -leave[out_nodes[k]]
+    return iout
+
+
+@njit(cache=True)
+def _terminals(pattern, scale, inactive_fixed, in_nodes, out_nodes, grounded, ground_nodes,
+               n_nodes):
+    """Fixed-node mask and voltages: active inputs at ``scale * pattern``, etc."""
+    fixed = np.zeros(n_nodes, np.bool_)
+    value = np.zeros(n_nodes)
+    for n in ground_nodes:
+        fixed[n] = True
+    for k in range(in_nodes.shape[0]):
+        if pattern[k] != 0.0:
+            fixed[in_nodes[k]] = True
+            value[in_nodes[k]] = scale * pattern[k]
+        elif inactive_fixed:
+            fixed[in_nodes[k]] = True
+    for k in range(out_nodes.shape[0]):
+        if grounded[k]:
+            fixed[out_nodes[k]] = True
+    return fixed, value
+
+
+@njit(cache=True)
+def _winner(iout, min_current):
+    """Index of the largest output current (lowest index on exact ties); -1 if none exceeds
+    ``min_current``."""
+    best = -1
+    top = min_current
+    for k in range(iout.shape[0]):
+        if iout[k] > top:
+            top = iout[k]
+            best = k
+    return best
+
+
+@njit(cache=True)
+def _noisy_update(x_old, x_new, sigma, rng):
+    """Cycle-to-cycle noise: each device's change scaled by max(0, 1 + sigma * N(0, 1))."""
+    if sigma <= 0.0:
+        return x_new
+    out = x_new.copy()
+    for e in range(x_old.shape[0]):
+        d = x_new[e] - x_old[e]
+        if d != 0.0:
+            f = 1.0 + sigma * rng.standard_normal()
+            if f < 0.0:
+                f = 0.0
+            y = x_old[e] + d * f
+            out[e] = 0.0 if y < 0.0 else (1.0 if y > 1.0 else y)
+    return out
+
+
+@njit(cache=True)
+def _prune(x, model, live, pruned, level, prob, rng):
+    """Remove live memristors at or below state ``level`` (each with probability ``prob``)."""
+    if level < 0.0:
+        return
+    for e in range(x.shape[0]):
+        if live[e] and model[e] != RESISTOR and x[e] <= level:
+            if prob >= 1.0 or rng.random() < prob:
+                model[e] = OPEN
+                live[e] = False
+                pruned[e] = True
+
+
+@njit(cache=True)
+def train_circuit(n_nodes, edges, model0, params, x0, ground_nodes, in_nodes, out_nodes,
+                  patterns, era_targets, cfg, flags, rng):
+    """The whole circuit training run (all eras) in one call.
+
+    Parameters are plain arrays: ``cfg`` (N_CFG floats) and ``flags`` (N_FLAGS ints) packed by
+    :meth:`memsim.learn.config.CircuitConfig.packed`; ``rng`` a ``numpy.random.Generator``.
+
+    Returns
+    -------
+    rec_pattern, rec_winner (T,) int; rec_correct (T,) bool; rec_era (T,) int;
+    rec_iout (T, n_out); rec_energy (T, 3) joules per phase; rec_power (T,) read power;
+    rec_states (T or 0, E); era_info (n_eras, 4) [learned, steps_to_learn or -1, steps,
+    mistakes]; x final states; pruned (E,) bool; n_correct_final (final mapping, last era).
+    """
+    ne = edges.shape[0]
+    n_out = out_nodes.shape[0]
+    n_in = in_nodes.shape[0]
+    n_pat = patterns.shape[0]
+    n_eras = era_targets.shape[0]
+    n_sub = flags[F_SUBSTEPS]
+    inactive_fixed = flags[F_GROUND_INACTIVE] != 0
+    shuffle = flags[F_SHUFFLE] != 0
+    record = flags[F_RECORD] != 0
+    max_steps = flags[F_MAX_STEPS]
+    total = n_eras * max_steps
+
+    rec_pattern = np.full(total, -1, np.int64)
+    rec_winner = np.full(total, -1, np.int64)
+    rec_correct = np.zeros(total, np.bool_)
+    rec_era = np.zeros(total, np.int64)
+    rec_iout = np.zeros((total, n_out))
+    rec_energy = np.zeros((total, 3))
+    rec_power = np.zeros(total)
+    rec_states = np.zeros((total if record else 0, ne))
+    era_info = np.zeros((n_eras, 4), np.int64)
+
+    ptr, nbr, nbr_edge = adjacency(n_nodes, edges)
+    model = model0.copy()
+    live = model != OPEN
+    pruned = np.zeros(ne, np.bool_)
+    x = x0.copy()
+    all_grounded = np.ones(n_out, np.bool_)
+    all_on = np.ones(n_in)
+    order = np.arange(n_pat)
+    t = 0
+    for era in range(n_eras):
+        targets = era_targets[era]
+        steps = 0
+        mistakes = 0
+        era_info[era, 1] = -1
+        while steps < max_steps and era_info[era, 0] == 0:
+            if shuffle:
+                for j in range(n_pat - 1, 0, -1):
+                    q = rng.integers(0, j + 1)
+                    tmp = order[j]
+                    order[j] = order[q]
+                    order[q] = tmp
+            pass_mistakes = 0
+            done = 0
+            for j in range(n_pat):
+                if steps >= max_steps:
+                    break
+                p = order[j]
+                pat = patterns[p]
+                # read
+                fixed, value = _terminals(pat, cfg[C_V_READ], inactive_fixed, in_nodes,
+                                          out_nodes, all_grounded, ground_nodes, n_nodes)
+                fi = free_nodes(fixed, live, ptr, nbr, nbr_edge)
+                x_read, e_read, v = pulse(x, edges, model, params, fi, value, cfg[C_T_READ],
+                                          n_sub)
+                iout = _output_currents(v, x, edges, model, params, out_nodes, all_grounded)
+                power = 0.0
+                g = conductances(model, x, params)
+                for e in range(ne):
+                    dv = v[edges[e, 0]] - v[edges[e, 1]]
+                    power += g[e] * dv * dv
+                x = x_read
+                w = _winner(iout, cfg[C_MIN_CURRENT])
+                ok = w == targets[p]
+                e_inh = 0.0
+                e_norm = 0.0
+                if not ok:
+                    pass_mistakes += 1
+                    mistakes += 1
+                    if w >= 0:
+                        only = np.zeros(n_out, np.bool_)
+                        only[w] = True
+                        fixed, value = _terminals(pat, cfg[C_V_INH], inactive_fixed, in_nodes,
+                                                  out_nodes, only, ground_nodes, n_nodes)
+                        fi = free_nodes(fixed, live, ptr, nbr, nbr_edge)
+                        xn, e_inh, _ = pulse(x, edges, model, params, fi, value, cfg[C_T_INH],
+                                             n_sub)
+                        x = _noisy_update(x, xn, cfg[C_C2C], rng)
+                        _prune(x, model, live, pruned, cfg[C_PRUNE_STATE], cfg[C_PRUNE_PROB],
+                               rng)
+                    fixed, value = _terminals(all_on, cfg[C_V_NORM], inactive_fixed, in_nodes,
+                                              out_nodes, all_grounded, ground_nodes, n_nodes)
+                    fi = free_nodes(fixed, live, ptr, nbr, nbr_edge)
+                    xn, e_norm, _ = pulse(x, edges, model, params, fi, value, cfg[C_T_NORM],
+                                          n_sub)
+                    x = _noisy_update(x, xn, cfg[C_C2C], rng)
+                    _prune(x, model, live, pruned, cfg[C_PRUNE_STATE], cfg[C_PRUNE_PROB], rng)
+                rec_pattern[t] = p
+                rec_winner[t] = w
+                rec_correct[t] = ok
+                rec_era[t] = era
+                rec_iout[t] = iout
+                rec_energy[t, PHASE_READ] = e_read
+                rec_energy[t, PHASE_INHIBIT] = e_inh
+                rec_energy[t, PHASE_NORMALIZE] = e_norm
+                rec_power[t] = power
+                if record:
+                    rec_states[t] = x
+                t += 1
+                steps += 1
+                done += 1
+            if done == n_pat and pass_mistakes == 0:
+                era_info[era, 0] = 1
+                era_info[era, 1] = steps
+        era_info[era, 2] = steps
+        era_info[era, 3] = mistakes
+
+    # final accuracy on the last era's mapping: reads without writing
+    n_correct = 0
+    targets = era_targets[n_eras - 1]
+    for p in range(n_pat):
+        fixed, value = _terminals(patterns[p], cfg[C_V_READ], inactive_fixed, in_nodes,
+                                  out_nodes, all_grounded, ground_nodes, n_nodes)
+        fi = free_nodes(fixed, live, ptr, nbr, nbr_edge)
+        g = conductances(model, x, params)
+        v = node_voltages_dense(edges, g, fi, value)
+        iout = _output_currents(v, x, edges, model, params, out_nodes, all_grounded)
+        if _winner(iout, cfg[C_MIN_CURRENT]) == targets[p]:
+            n_correct += 1
+    rs = rec_states[:t] if record else rec_states
+    return (rec_pattern[:t], rec_winner[:t], rec_correct[:t], rec_era[:t], rec_iout[:t],
+            rec_energy[:t], rec_power[:t], rs, era_info, x, pruned, n_correct)
+
+
+# ----------------------------------------------------------------------------- abstract model
+@njit(cache=True)
+def _argmax_random(values, rng):
+    """Index of the largest value; exact ties broken uniformly at random."""
+    best = values[0]
+    count = 1
+    idx = 0
+    for k in range(1, values.shape[0]):
+        if values[k] > best:
+            best = values[k]
+            count = 1
+            idx = k
+        elif values[k] == best:
+            count += 1
+    if count == 1:
+        return idx
+    pick = rng.integers(0, count)
+    for k in range(values.shape[0]):
+        if values[k] == best:
+            if pick == 0:
+                return k
+            pick -= 1
+    return idx
+
+
+@njit(cache=True)
+def _forward(w, offsets, sizes, pattern, rng, path):
+    """Extremal propagation: fills ``path`` with the winner of every layer (path[0] unused)."""
+    n_layers = sizes.shape[0]
+    n0, n1 = sizes[0], sizes[1]
+    drive = np.zeros(n1)
+    for i in range(n0):
+        if pattern[i] != 0.0:
+            for j in range(n1):
+                drive[j] += pattern[i] * w[offsets[0] + i * n1 + j]
+    path[1] = _argmax_random(drive, rng)
+    for layer in range(1, n_layers - 1):
+        a, b = sizes[layer], sizes[layer + 1]
+        row = w[offsets[layer] + path[layer] * b: offsets[layer] + (path[layer] + 1) * b]
+        path[layer + 1] = _argmax_random(row, rng)
+    return path[n_layers - 1]
+
+
+@njit(cache=True)
+def train_extremal(w0, offsets, sizes, patterns, era_targets, delta, selective, shuffle,
+                   max_steps, rng):
+    """Chialvo-Bak learning from mistakes on a layered weight network, all eras in one call.
+
+    ``w0`` holds every layer's weight matrix (sizes[l] x sizes[l+1], row-major) back to back at
+    ``offsets[l]``. Per step the active inputs drive the hidden unit with the largest summed
+    weight, which fires the unit of the next layer with the largest weight, and so on (extremal
+    dynamics). A correct answer tags the active synapses; a wrong one depresses every active
+    synapse by ``delta`` (tagged ones by ``delta * selective``), weights held at >= 0.
+
+    Returns
+    -------
+    rec_pattern, rec_winner (T,) int; rec_correct (T,) bool; rec_era (T,) int;
+    era_info (n_eras, 4); final weights; tags; n_correct_final.
+    """
+    w = w0.copy()
+    tagged = np.zeros(w.shape[0], np.bool_)
+    n_layers = sizes.shape[0]
+    n_pat = patterns.shape[0]
+    n_eras = era_targets.shape[0]
+    total = n_eras * max_steps
+    rec_pattern = np.full(total, -1, np.int64)
+    rec_winner = np.full(total, -1, np.int64)
+    rec_correct = np.zeros(total, np.bool_)
+    rec_era = np.zeros(total, np.int64)
+    era_info = np.zeros((n_eras, 4), np.int64)
+    path = np.zeros(n_layers, np.int64)
+    order = np.arange(n_pat)
+    n1 = sizes[1]
+    t = 0
+    for era in range(n_eras):
+        targets = era_targets[era]
+        steps = 0
+        mistakes = 0
+        era_info[era, 1] = -1
+        while steps < max_steps and era_info[era, 0] == 0:
+            if shuffle:
+                for j in range(n_pat - 1, 0, -1):
+                    q = rng.integers(0, j + 1)
+                    tmp = order[j]
+                    order[j] = order[q]
+                    order[q] = tmp
+            pass_mistakes = 0
+            done = 0
+            for j in range(n_pat):
+                if steps >= max_steps:
+                    break
+                p = order[j]
+                pat = patterns[p]
+                out = _forward(w, offsets, sizes, pat, rng, path)
+                ok = out == targets[p]
+                # the active synapses: (active input, first winner) and the winners' chain
+                for i in range(sizes[0]):
+                    if pat[i] != 0.0:
+                        k = offsets[0] + i * n1 + path[1]
+                        if ok:
+                            tagged[k] = True
+                        else:
+                            d = delta * selective if tagged[k] else delta
+                            w[k] = max(w[k] - d, 0.0)
+                for layer in range(1, n_layers - 1):
+                    k = offsets[layer] + path[layer] * sizes[layer + 1] + path[layer + 1]
+                    if ok:
+                        tagged[k] = True
+                    else:
+                        d = delta * selective if tagged[k] else delta
+                        w[k] = max(w[k] - d, 0.0)
+                if not ok:
+                    pass_mistakes += 1
+                    mistakes += 1
+                rec_pattern[t] = p
+                rec_winner[t] = out
+                rec_correct[t] = ok
+                rec_era[t] = era
+                t += 1
+                steps += 1
+                done += 1
+            if done == n_pat and pass_mistakes == 0:
+                era_info[era, 0] = 1
+                era_info[era, 1] = steps
+        era_info[era, 2] = steps
+        era_info[era, 3] = mistakes
+    n_correct = 0
+    targets = era_targets[n_eras - 1]
+    for p in range(n_pat):
+        if _forward(w, offsets, sizes, patterns[p], rng, path) == targets[p]:
+            n_correct += 1
+    return (rec_pattern[:t], rec_winner[:t], rec_correct[:t], rec_era[:t], era_info, w, tagged,
+            n_correct)
