@@ -251,8 +251,9 @@ def _noisy_update(x_old, x_new, sigma, rng):
 
 
 @njit(cache=True)
-def _prune(x, model, live, pruned, level, prob, rng):
-    """Remove live memristors at or below state ``level`` (each with probability ``prob``)."""
+def _prune(x, model, live, pruned_at, step, level, prob, rng):
+    """Remove live memristors at or below state ``level`` (each with probability ``prob``);
+    ``pruned_at[e]`` records the step."""
     if level < 0.0:
         return
     for e in range(x.shape[0]):
@@ -260,7 +261,7 @@ def _prune(x, model, live, pruned, level, prob, rng):
             if prob >= 1.0 or rng.random() < prob:
                 model[e] = OPEN
                 live[e] = False
-                pruned[e] = True
+                pruned_at[e] = step
 
 
 @njit(cache=True)
@@ -276,7 +277,8 @@ def train_circuit(n_nodes, edges, model0, params, x0, ground_nodes, in_nodes, ou
     rec_pattern, rec_winner (T,) int; rec_correct (T,) bool; rec_era (T,) int;
     rec_iout (T, n_out); rec_energy (T, 3) joules per phase; rec_power (T,) read power;
     rec_states (T or 0, E); era_info (n_eras, 4) [learned, steps_to_learn or -1, steps,
-    mistakes]; x final states; pruned (E,) bool; n_correct_final (final mapping, last era).
+    mistakes]; x final states; pruned_at (E,) step a device was pruned on or -1;
+    n_correct_final (final mapping, last era).
     """
     ne = edges.shape[0]
     n_out = out_nodes.shape[0]
@@ -303,7 +305,7 @@ def train_circuit(n_nodes, edges, model0, params, x0, ground_nodes, in_nodes, ou
     ptr, nbr, nbr_edge = adjacency(n_nodes, edges)
     model = model0.copy()
     live = model != OPEN
-    pruned = np.zeros(ne, np.bool_)
+    pruned_at = np.full(ne, -1, np.int64)
     x = x0.copy()
     all_grounded = np.ones(n_out, np.bool_)
     all_on = np.ones(n_in)
@@ -357,15 +359,16 @@ def train_circuit(n_nodes, edges, model0, params, x0, ground_nodes, in_nodes, ou
                         xn, e_inh, _ = pulse(x, edges, model, params, fi, value, cfg[C_T_INH],
                                              n_sub)
                         x = _noisy_update(x, xn, cfg[C_C2C], rng)
-                        _prune(x, model, live, pruned, cfg[C_PRUNE_STATE], cfg[C_PRUNE_PROB],
-                               rng)
+                        _prune(x, model, live, pruned_at, t, cfg[C_PRUNE_STATE],
+                               cfg[C_PRUNE_PROB], rng)
                     fixed, value = _terminals(all_on, cfg[C_V_NORM], inactive_fixed, in_nodes,
                                               out_nodes, all_grounded, ground_nodes, n_nodes)
                     fi = free_nodes(fixed, live, ptr, nbr, nbr_edge)
                     xn, e_norm, _ = pulse(x, edges, model, params, fi, value, cfg[C_T_NORM],
                                           n_sub)
                     x = _noisy_update(x, xn, cfg[C_C2C], rng)
-                    _prune(x, model, live, pruned, cfg[C_PRUNE_STATE], cfg[C_PRUNE_PROB], rng)
+                    _prune(x, model, live, pruned_at, t, cfg[C_PRUNE_STATE], cfg[C_PRUNE_PROB],
+                           rng)
                 rec_pattern[t] = p
                 rec_winner[t] = w
                 rec_correct[t] = ok
@@ -400,7 +403,7 @@ def train_circuit(n_nodes, edges, model0, params, x0, ground_nodes, in_nodes, ou
             n_correct += 1
     rs = rec_states[:t] if record else rec_states
     return (rec_pattern[:t], rec_winner[:t], rec_correct[:t], rec_era[:t], rec_iout[:t],
-            rec_energy[:t], rec_power[:t], rs, era_info, x, pruned, n_correct)
+            rec_energy[:t], rec_power[:t], rs, era_info, x, pruned_at, n_correct)
 
 
 # ----------------------------------------------------------------------------- abstract model

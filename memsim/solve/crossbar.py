@@ -115,27 +115,6 @@ def line_factors(gd, sw, sb):
 
 
 @njit(cache=True)
-def _solve_word(lw, iw, r, z):
-    """z = A_w^-1 r for r, z (R, C, B) (z may be r)."""
-    rows, cols, nb = r.shape
-    for i in range(rows):
-        for k in range(nb):
-            z[i, 0, k] = r[i, 0, k]
-        for j in range(1, cols):
-            m = lw[i, j]
-            for k in range(nb):
-                z[i, j, k] = r[i, j, k] - m * z[i, j - 1, k]
-        d = iw[i, cols - 1]
-        for k in range(nb):
-            z[i, cols - 1, k] *= d
-        for j in range(cols - 2, -1, -1):
-            d = iw[i, j]
-            m = lw[i, j + 1]
-            for k in range(nb):
-                z[i, j, k] = z[i, j, k] * d - m * z[i, j + 1, k]
-
-
-@njit(cache=True)
 def _solve_bit(lb, ib, t):
     """t = A_b^-1 t in place for t (R, C, B)."""
     rows, cols, nb = t.shape
@@ -157,29 +136,102 @@ def _solve_bit(lb, ib, t):
 
 
 @njit(cache=True)
-def _apply_word(gd, sw, p, out):
-    """out = A_w p for p (R, C, B)."""
+def _sweep_schur(gd, sw, lb, ib, p, t, q, pq):
+    """Finish t = A_b^-1 G p (backward substitution; t arrives forward-eliminated) and, row
+    by row as t becomes final, q = S p = A_w p - G t and pq[k] = <p, q>."""
+    rows, cols, nb = p.shape
+    pq[:] = 0.0
+    for i in range(rows - 1, -1, -1):
+        for j in range(cols):
+            d = ib[i, j]
+            if i + 1 < rows:
+                m = lb[i + 1, j]
+                for k in range(nb):
+                    t[i, j, k] = t[i, j, k] * d - m * t[i + 1, j, k]
+            else:
+                for k in range(nb):
+                    t[i, j, k] *= d
+        for j in range(cols):
+            g = gd[i, j]
+            dg = g + sw[i, j]
+            if j + 1 < cols:
+                dg += sw[i, j + 1]
+            sl = sw[i, j] if j > 0 else 0.0
+            sr = sw[i, j + 1] if j + 1 < cols else 0.0
+            jl = j - 1 if j > 0 else 0
+            jr = j + 1 if j + 1 < cols else j
+            for k in range(nb):
+                qq = dg * p[i, j, k] - sl * p[i, jl, k] - sr * p[i, jr, k] - g * t[i, j, k]
+                q[i, j, k] = qq
+                pq[k] += p[i, j, k] * qq
+
+
+@njit(cache=True)
+def _sweep_update(lw, iw, alpha, p, q, x, r, z, res, rz):
+    """x += alpha p, r -= alpha q (res[k] = max|r|), then z = A_w^-1 r and rz[k] = <r, z>,
+    one word line at a time."""
+    rows, cols, nb = x.shape
+    res[:] = 0.0
+    rz[:] = 0.0
+    for i in range(rows):
+        for j in range(cols):
+            for k in range(nb):
+                a = alpha[k]
+                x[i, j, k] += a * p[i, j, k]
+                rr = r[i, j, k] - a * q[i, j, k]
+                r[i, j, k] = rr
+                res[k] = max(res[k], abs(rr))
+        _word_line(lw, iw, r, z, rz, i)
+
+
+@njit(cache=True)
+def _word_line(lw, iw, r, z, rz, i):
+    """z[i] = (block i of A_w)^-1 r[i]; rz[k] += <r[i], z[i]>."""
+    cols, nb = r.shape[1], r.shape[2]
+    for k in range(nb):
+        z[i, 0, k] = r[i, 0, k]
+    for j in range(1, cols):
+        m = lw[i, j]
+        for k in range(nb):
+            z[i, j, k] = r[i, j, k] - m * z[i, j - 1, k]
+    d = iw[i, cols - 1]
+    for k in range(nb):
+        zz = z[i, cols - 1, k] * d
+        z[i, cols - 1, k] = zz
+        rz[k] += r[i, cols - 1, k] * zz
+    for j in range(cols - 2, -1, -1):
+        d = iw[i, j]
+        m = lw[i, j + 1]
+        for k in range(nb):
+            zz = z[i, j, k] * d - m * z[i, j + 1, k]
+            z[i, j, k] = zz
+            rz[k] += r[i, j, k] * zz
+
+
+@njit(cache=True)
+def _sweep_direction(gd, lb, beta, z, p, t):
+    """p = z + beta p, t = G p forward-eliminated along the bit lines (L_b^-1 G p)."""
     rows, cols, nb = p.shape
     for i in range(rows):
         for j in range(cols):
-            d = gd[i, j] + sw[i, j]
-            if j + 1 < cols:
-                d += sw[i, j + 1]
+            g = gd[i, j]
             for k in range(nb):
-                out[i, j, k] = d * p[i, j, k]
-            if j > 0:
-                s = sw[i, j]
+                pp = z[i, j, k] + beta[k] * p[i, j, k]
+                p[i, j, k] = pp
+                t[i, j, k] = g * pp
+            if i > 0:
+                m = lb[i, j]
                 for k in range(nb):
-                    out[i, j, k] -= s * p[i, j - 1, k]
-            if j + 1 < cols:
-                s = sw[i, j + 1]
-                for k in range(nb):
-                    out[i, j, k] -= s * p[i, j + 1, k]
+                    t[i, j, k] -= m * t[i - 1, j, k]
 
 
 @njit(cache=True)
 def _residual(gd, sw, lb, ib, v_in, x, r, t):
-    """True word-node residual r = f - S x; t receives the bit voltages A_b^-1 G (u + x)."""
+    """True word-node residual r = f - S x; t receives the bit voltages A_b^-1 G (u + x).
+
+    Word-node KCL in the drops x = w - u (u: the input voltage along each line):
+    A_w x - G b = -G u, so r = G (b - u) - A_w x.
+    """
     rows, cols, nb = x.shape
     for i in range(rows):
         for j in range(cols):
@@ -187,12 +239,19 @@ def _residual(gd, sw, lb, ib, v_in, x, r, t):
             for k in range(nb):
                 t[i, j, k] = g * (v_in[i, k] + x[i, j, k])
     _solve_bit(lb, ib, t)
-    _apply_word(gd, sw, x, r)
     for i in range(rows):
         for j in range(cols):
             g = gd[i, j]
+            d = g + sw[i, j]
+            if j + 1 < cols:
+                d += sw[i, j + 1]
+            sl = sw[i, j] if j > 0 else 0.0
+            sr = sw[i, j + 1] if j + 1 < cols else 0.0
+            jl = j - 1 if j > 0 else 0
+            jr = j + 1 if j + 1 < cols else j
             for k in range(nb):
-                r[i, j, k] = g * (t[i, j, k] - v_in[i, k]) - r[i, j, k]
+                aw = d * x[i, j, k] - sl * x[i, jl, k] - sr * x[i, jr, k]
+                r[i, j, k] = g * (t[i, j, k] - v_in[i, k]) - aw
 
 
 @njit(cache=True)
@@ -208,24 +267,32 @@ def _max_abs(r, out):
 
 
 @njit(cache=True)
-def _raise_to_floor(sw, x, tol0, tol):
-    """tol = max(tol0, round-off floor of the residual): a word-node voltage known to one
-    ulp of |x| moves the current of a segment of conductance s by s * eps * |x|."""
+def _tolerances(gd, sw, v_in, x, rtol, tol):
+    """Per right-hand side: max(rtol * max(gd) * max|v_in|, round-off floor), or 0 if no
+    device current can flow (then x = 0 is exact).
+
+    The floor: a word voltage known to one ulp of |x| moves the current of a segment of
+    conductance s by s * eps * |x|, so residuals below FLOOR_ULPS times that are round-off.
+    """
     rows, cols, nb = x.shape
+    gmax = 0.0
     smax = 0.0
     for i in range(rows):
         for j in range(cols):
-            if sw[i, j] > smax:
-                smax = sw[i, j]
+            gmax = max(gmax, gd[i, j])
+            smax = max(smax, sw[i, j])
     xmax = np.zeros(nb)
     _max_abs(x, xmax)
     for k in range(nb):
-        floor = FLOOR_ULPS * EPS * smax * xmax[k]
-        tol[k] = max(tol0[k], floor) if tol0[k] > 0.0 else 0.0
+        vmax = 0.0
+        for i in range(rows):
+            vmax = max(vmax, abs(v_in[i, k]))
+        base = rtol * gmax * vmax
+        tol[k] = max(base, FLOOR_ULPS * EPS * smax * xmax[k]) if base > 0.0 else 0.0
 
 
 @njit(cache=True)
-def schur_pcg(gd, sw, sb, lw, iw, lb, ib, v_in, x, rtol, maxiter):
+def schur_pcg(gd, sw, sb, lw, iw, lb, ib, v_in, x, rtol, maxiter, work):
     """Solve the Schur system for the word-line drops ``x`` (in place) by preconditioned CG.
 
     Parameters
@@ -239,9 +306,13 @@ def schur_pcg(gd, sw, sb, lw, iw, lb, ib, v_in, x, rtol, maxiter):
     x : (R, C, B)
         On entry the initial guess of ``w - v_in`` (zeros: ideal lines); on exit the solution.
     rtol : float
-        Stop when every word-node KCL residual is below ``rtol * max(gd) * max_i |v_in[i, b]|``.
+        Stop when every word-node KCL residual (recomputed from ``x``, not the recurrence) is
+        below ``rtol * max(gd) * max_i |v_in[i, b]|``, or below the round-off floor
+        ``FLOOR_ULPS * eps * max(sw) * max|x|`` when that is larger.
     maxiter : int
         Iteration budget (summed over restarts).
+    work : (5, R, C, B)
+        Scratch space (reused between calls, so its pages are not faulted in again).
 
     Returns
     -------
@@ -249,30 +320,11 @@ def schur_pcg(gd, sw, sb, lw, iw, lb, ib, v_in, x, rtol, maxiter):
         Iterations used, or -1 if the budget ran out before the tolerance was met.
     """
     rows, cols, nb = x.shape
-    gmax = 0.0
-    for i in range(rows):
-        for j in range(cols):
-            if gd[i, j] > gmax:
-                gmax = gd[i, j]
     tol = np.empty(nb)
-    for k in range(nb):
-        vmax = 0.0
-        for i in range(rows):
-            if abs(v_in[i, k]) > vmax:
-                vmax = abs(v_in[i, k])
-        tol[k] = rtol * gmax * vmax
-        if tol[k] == 0.0:  # no device current can flow: the ideal-line solution is exact
-            for i in range(rows):
-                for j in range(cols):
-                    x[i, j, k] = 0.0
-    tol0 = tol.copy()
-    r = np.empty_like(x)
-    z = np.empty_like(x)
-    p = np.empty_like(x)
-    q = np.empty_like(x)
-    t = np.empty_like(x)
+    r, z, p, q, t = work[0], work[1], work[2], work[3], work[4]
     res = np.empty(nb)
     rz = np.empty(nb)
+    rz_old = np.empty(nb)
     pq = np.empty(nb)
     alpha = np.zeros(nb)
     beta = np.zeros(nb)
@@ -280,9 +332,12 @@ def schur_pcg(gd, sw, sb, lw, iw, lb, ib, v_in, x, rtol, maxiter):
     it = 0
     while True:
         # (re)start from the true residual
+        _tolerances(gd, sw, v_in, x, rtol, tol)
+        for k in range(nb):
+            if tol[k] == 0.0:
+                x[:, :, k] = 0.0
         _residual(gd, sw, lb, ib, v_in, x, r, t)
         _max_abs(r, res)
-        _raise_to_floor(sw, x, tol0, tol)
         n_active = 0
         for k in range(nb):
             active[k] = tol[k] > 0.0 and res[k] > tol[k]
@@ -292,44 +347,19 @@ def schur_pcg(gd, sw, sb, lw, iw, lb, ib, v_in, x, rtol, maxiter):
             return it
         if it >= maxiter:
             return -1
-        _solve_word(lw, iw, r, z)
         rz[:] = 0.0
         for i in range(rows):
-            for j in range(cols):
-                for k in range(nb):
-                    p[i, j, k] = z[i, j, k]
-                    rz[k] += r[i, j, k] * z[i, j, k]
-        converged = False
+            _word_line(lw, iw, r, z, rz, i)
+        p[:] = 0.0
+        beta[:] = 0.0
+        _sweep_direction(gd, lb, beta, z, p, t)
         while it < maxiter:
             it += 1
-            # t = A_b^-1 G p ; q = A_w p - G t ; pq = <p, q>
-            for i in range(rows):
-                for j in range(cols):
-                    g = gd[i, j]
-                    for k in range(nb):
-                        t[i, j, k] = g * p[i, j, k]
-            _solve_bit(lb, ib, t)
-            _apply_word(gd, sw, p, q)
-            pq[:] = 0.0
-            for i in range(rows):
-                for j in range(cols):
-                    g = gd[i, j]
-                    for k in range(nb):
-                        qq = q[i, j, k] - g * t[i, j, k]
-                        q[i, j, k] = qq
-                        pq[k] += p[i, j, k] * qq
+            _sweep_schur(gd, sw, lb, ib, p, t, q, pq)
             for k in range(nb):
                 alpha[k] = rz[k] / pq[k] if active[k] and pq[k] > 0.0 else 0.0
-            res[:] = 0.0
-            for i in range(rows):
-                for j in range(cols):
-                    for k in range(nb):
-                        a = alpha[k]
-                        x[i, j, k] += a * p[i, j, k]
-                        rr = r[i, j, k] - a * q[i, j, k]
-                        r[i, j, k] = rr
-                        if abs(rr) > res[k]:
-                            res[k] = abs(rr)
+            rz_old[:] = rz
+            _sweep_update(lw, iw, alpha, p, q, x, r, z, res, rz)
             n_active = 0
             for k in range(nb):
                 if active[k] and (res[k] <= tol[k] or alpha[k] == 0.0):
@@ -337,31 +367,11 @@ def schur_pcg(gd, sw, sb, lw, iw, lb, ib, v_in, x, rtol, maxiter):
                 if active[k]:
                     n_active += 1
             if n_active == 0:
-                converged = True
                 break
-            _solve_word(lw, iw, r, z)
             for k in range(nb):
-                beta[k] = rz[k]
-            rz[:] = 0.0
-            for i in range(rows):
-                for j in range(cols):
-                    for k in range(nb):
-                        rz[k] += r[i, j, k] * z[i, j, k]
-            for k in range(nb):
-                beta[k] = rz[k] / beta[k] if active[k] and beta[k] > 0.0 else 0.0
-            for i in range(rows):
-                for j in range(cols):
-                    for k in range(nb):
-                        p[i, j, k] = z[i, j, k] + beta[k] * p[i, j, k]
-        if not converged:
-            # budget spent: one last check of the true residual decides
-            _residual(gd, sw, lb, ib, v_in, x, r, t)
-            _max_abs(r, res)
-            _raise_to_floor(sw, x, tol0, tol)
-            for k in range(nb):
-                if tol[k] > 0.0 and res[k] > tol[k]:
-                    return -1
-            return it
+                beta[k] = rz[k] / rz_old[k] if active[k] and rz_old[k] > 0.0 else 0.0
+            _sweep_direction(gd, lb, beta, z, p, t)
+        # loop back: the true residual decides (restart if the recurrence drifted)
 
 
 @njit(cache=True)
@@ -424,7 +434,8 @@ def crossbar_voltages(dev, seg_word, seg_bit, g, v_in, v_word_guess, rtol, maxit
         vin[i, 0] = v_in[i]
         for j in range(cols):
             x[i, j, 0] = v_word_guess[i, j] - v_in[i]
-    iterations = schur_pcg(gd, sw, sb, lw, iw, lb, ib, vin, x, rtol, maxiter)
+    work = np.empty((5, rows, cols, 1))
+    iterations = schur_pcg(gd, sw, sb, lw, iw, lb, ib, vin, x, rtol, maxiter, work)
     bits = bit_voltages(gd, lb, ib, vin, x)
     v_word = np.empty((rows, cols))
     v_bit = np.empty((rows, cols))
@@ -591,6 +602,7 @@ class CrossbarSystem:
         self.factors = line_factors(self.gd, self.sw, self.sb)
         self.floating = np.zeros(net.n_nodes, bool)
         self.iterations: list[int] = []
+        self._work: np.ndarray | None = None
 
     def solve(self, v_in: np.ndarray) -> np.ndarray:
         """Node voltages (N, B) for input voltages ``v_in`` (n_inputs, B).
@@ -610,8 +622,10 @@ class CrossbarSystem:
         for start in range(0, batch, CHUNK):
             vin = np.ascontiguousarray(v_in[:, start:start + CHUNK])
             x = np.zeros((self.rows, self.cols, vin.shape[1]))
+            if self._work is None or self._work.shape[3] != vin.shape[1]:
+                self._work = np.empty((5, self.rows, self.cols, vin.shape[1]))
             its = schur_pcg(self.gd, self.sw, self.sb, lw, iw, lb, ib, vin, x,
-                            self.rtol, self.maxiter)
+                            self.rtol, self.maxiter, self._work)
             if its < 0:
                 raise SolverError(
                     f"crossbar CG on {net.name!r} missed rtol={self.rtol:g} in "

@@ -36,11 +36,15 @@ from memsim.errors import ParameterError, SolverError
 from memsim.solve.dc import NodalSystem, OutputSpec, Terminals, _check_state, terminals
 from memsim.solve.drives import Drive, DriveTable, _eval, drive_table
 from memsim.solve.drives import breakpoints as drive_breakpoints
+from memsim.solve.envelope import node_voltages_envelope, structure
 from memsim.solve.linalg import node_voltages_dense
 
 __all__ = ["TransientResult", "integrate_adaptive", "integrate_fixed", "rhs", "simulate"]
 
 EULER, RK4, RK45 = 0, 1, 2
+DENSE, ENVELOPE = 0, 1
+DENSE_MAX_FREE = 48
+"""Free-node count up to which a step uses dense Cholesky; above it, the envelope solver."""
 METHODS = {"euler": EULER, "rk4": RK4, "rk45": RK45}
 
 
@@ -57,11 +61,21 @@ def _fixed_values(t, src, dk, dp, pwl_t, pwl_v, pwl_ptr):
 
 
 @njit(cache=True)
-def rhs(t, x, edges, model, params, free_index, src, dk, dp, pwl_t, pwl_v, pwl_ptr):
+def node_voltages(solver, edges, g, free_index, fixed):
+    """Node voltages with the solver chosen for the run: ``solver = (kind, position, first,
+    ptr)``; kind DENSE ignores the arrays, ENVELOPE uses them (see :mod:`.envelope`)."""
+    if solver[0] == ENVELOPE:
+        return node_voltages_envelope(edges, g, free_index, solver[1], solver[2], solver[3],
+                                      fixed)
+    return node_voltages_dense(edges, g, free_index, fixed)
+
+
+@njit(cache=True)
+def rhs(t, x, edges, model, params, free_index, src, dk, dp, pwl_t, pwl_v, pwl_ptr, solver):
     """dx/dt of all edges at time t, and the node voltages it used."""
     fixed = _fixed_values(t, src, dk, dp, pwl_t, pwl_v, pwl_ptr)
     g = conductances(model, x, params)
-    v = node_voltages_dense(edges, g, free_index, fixed)
+    v = node_voltages(solver, edges, g, free_index, fixed)
     dv = np.empty(edges.shape[0])
     for e in range(edges.shape[0]):
         dv[e] = v[edges[e, 0]] - v[edges[e, 1]]
@@ -104,7 +118,7 @@ def _observe(v, x, edges, model, params, out_nodes, out_grounded, in_nodes, in_d
 @njit(cache=True)
 def integrate_fixed(method, x0, t0, dt, n_steps, save_every, edges, model, params, free_index,
                     src, dk, dp, pwl_t, pwl_v, pwl_ptr, out_nodes, out_grounded, in_nodes,
-                    in_driven):
+                    in_driven, solver):
     """Fixed-step Euler (method 0) or RK4 (method 1); saves every ``save_every`` steps."""
     n_save = n_steps // save_every + 1
     ne = x0.shape[0]
@@ -115,7 +129,7 @@ def integrate_fixed(method, x0, t0, dt, n_steps, save_every, edges, model, param
     pw = np.empty(n_save)
     x = x0.copy()
     t = t0
-    k1, v = rhs(t, x, edges, model, params, free_index, src, dk, dp, pwl_t, pwl_v, pwl_ptr)
+    k1, v = rhs(t, x, edges, model, params, free_index, src, dk, dp, pwl_t, pwl_v, pwl_ptr, solver)
     s = 0
     for step in range(n_steps + 1):
         if step % save_every == 0:
@@ -130,14 +144,14 @@ def integrate_fixed(method, x0, t0, dt, n_steps, save_every, edges, model, param
             x = _clip(x + dt * k1)
         else:
             k2, _ = rhs(t + dt / 2, _clip(x + dt / 2 * k1), edges, model, params, free_index,
-                        src, dk, dp, pwl_t, pwl_v, pwl_ptr)
+                        src, dk, dp, pwl_t, pwl_v, pwl_ptr, solver)
             k3, _ = rhs(t + dt / 2, _clip(x + dt / 2 * k2), edges, model, params, free_index,
-                        src, dk, dp, pwl_t, pwl_v, pwl_ptr)
+                        src, dk, dp, pwl_t, pwl_v, pwl_ptr, solver)
             k4, _ = rhs(t + dt, _clip(x + dt * k3), edges, model, params, free_index, src, dk,
-                        dp, pwl_t, pwl_v, pwl_ptr)
+                        dp, pwl_t, pwl_v, pwl_ptr, solver)
             x = _clip(x + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4))
         t = t0 + (step + 1) * dt
-        k1, v = rhs(t, x, edges, model, params, free_index, src, dk, dp, pwl_t, pwl_v, pwl_ptr)
+        k1, v = rhs(t, x, edges, model, params, free_index, src, dk, dp, pwl_t, pwl_v, pwl_ptr, solver)
     return ts[:s], xs[:s], io[:s], ii[:s], pw[:s]
 
 
@@ -159,7 +173,7 @@ _B4 = np.array([5179 / 57600, 0, 7571 / 16695, 393 / 640, -92097 / 339200, 187 /
 @njit(cache=True)
 def integrate_adaptive(x0, stops, save, rtol, atol, h0, h_min, max_steps, edges, model, params,
                        free_index, src, dk, dp, pwl_t, pwl_v, pwl_ptr, out_nodes, out_grounded,
-                       in_nodes, in_driven, a_tab, c_tab, b5, b4):
+                       in_nodes, in_driven, solver, a_tab, c_tab, b5, b4):
     """Dormand-Prince 5(4) from ``stops[0]`` through every time in ``stops`` (increasing).
 
     Saves the solution at stops with ``save`` true. Returns the saved arrays, the number of
@@ -179,7 +193,7 @@ def integrate_adaptive(x0, stops, save, rtol, atol, h0, h_min, max_steps, edges,
     t = stops[0]
     h = h0
     ks = np.empty((7, ne))
-    ks[0], v = rhs(t, x, edges, model, params, free_index, src, dk, dp, pwl_t, pwl_v, pwl_ptr)
+    ks[0], v = rhs(t, x, edges, model, params, free_index, src, dk, dp, pwl_t, pwl_v, pwl_ptr, solver)
     s = 0
     if save[0]:
         ts[0] = t
@@ -204,7 +218,7 @@ def integrate_adaptive(x0, stops, save, rtol, atol, h0, h_min, max_steps, edges,
                 for q in range(st):
                     xi += step * a_tab[st, q] * ks[q]
                 ks[st], _ = rhs(t + c_tab[st] * step, _clip(xi), edges, model, params,
-                                free_index, src, dk, dp, pwl_t, pwl_v, pwl_ptr)
+                                free_index, src, dk, dp, pwl_t, pwl_v, pwl_ptr, solver)
             x5 = x.copy()
             err = 0.0
             for e in range(ne):
@@ -223,7 +237,7 @@ def integrate_adaptive(x0, stops, save, rtol, atol, h0, h_min, max_steps, edges,
                 x = _clip(x5)
                 accepted += 1
                 ks[0], v = rhs(t, x, edges, model, params, free_index, src, dk, dp, pwl_t,
-                               pwl_v, pwl_ptr)
+                               pwl_v, pwl_ptr, solver)
                 fac = 5.0 if err == 0.0 else min(5.0, max(0.2, 0.9 * err ** -0.2))
                 if not last:
                     h = step * fac
@@ -321,6 +335,7 @@ class _Plan:
 
     free_index: np.ndarray
     src: np.ndarray
+    solver: tuple
     out_nodes: np.ndarray
     out_grounded: np.ndarray
     in_nodes: np.ndarray
@@ -336,7 +351,12 @@ def _plan(net: Network, terms: Terminals) -> _Plan:
     for k, node in enumerate(net.inputs):
         if terms.driven[k]:
             src[node] = k
-    return _Plan(free_index, src, net.outputs, terms.grounded, net.inputs, terms.driven)
+    if len(probe.free) > DENSE_MAX_FREE:
+        solver = (ENVELOPE, *structure(net.edges[net.model != Model.OPEN], free_index))
+    else:
+        empty = np.zeros(0, np.int64)
+        solver = (DENSE, empty, empty, empty)
+    return _Plan(free_index, src, solver, net.outputs, terms.grounded, net.inputs, terms.driven)
 
 
 def simulate(
@@ -421,7 +441,7 @@ def simulate(
     plan = _plan(net, terms)
     args = (net.edges, net.model, net.params, plan.free_index, plan.src, table.kind,
             table.params, table.pwl_t, table.pwl_v, table.pwl_ptr, plan.out_nodes,
-            plan.out_grounded, plan.in_nodes, plan.in_driven)
+            plan.out_grounded, plan.in_nodes, plan.in_driven, plan.solver)
     start = time.perf_counter()
     if METHODS[method] in (EULER, RK4):
         step = t_end / 1000 if dt is None else dt

@@ -194,7 +194,7 @@ def subcircuit(model: int, window: int = 0, p: float = 2.0) -> str:
         "Cx x 0 1 IC={x0}",
         f"Rleak x 0 {num(LEAK_OHMS)}",
         f"Bport plus minus I={{{_CUR}}}",
-        f"Bx 0 x I={{(1-hold)*{rate}-hold*(v(x)-x0)}}",
+        f"Bx 0 x I={{(1-hold)*({rate})-hold*(v(x)-x0)}}",
         f".ends {name}",
     ]
     return "\n".join(lines)

@@ -1,0 +1,31 @@
+"""Seeds of training runs: every run's randomness derives from one ``SeedSequence``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from memsim.errors import ParameterError
+
+__all__ = ["Seed", "seed_sequence"]
+
+Seed = int | np.random.SeedSequence | np.random.Generator
+
+
+def seed_sequence(seed: Seed) -> np.random.SeedSequence:
+    """A ``SeedSequence`` from an int, a ``SeedSequence`` (used as is) or a ``Generator``
+    (one 128-bit draw from it).
+
+    Raises
+    ------
+    ParameterError
+        If ``seed`` is None or of another type: training runs must be reproducible.
+    """
+    if isinstance(seed, np.random.SeedSequence):
+        return seed
+    if isinstance(seed, np.random.Generator):
+        return np.random.SeedSequence(seed.integers(0, 2**63, size=2).tolist())
+    if isinstance(seed, int | np.integer) and not isinstance(seed, bool):
+        if seed < 0:
+            raise ParameterError("seed", f"must be a non-negative integer, got {seed}")
+        return np.random.SeedSequence(int(seed))
+    raise ParameterError("seed", f"give an int, a SeedSequence or a Generator, got {seed!r}")

@@ -1,0 +1,210 @@
+"""Learning from mistakes on a memristor circuit (Barrows, Lin, Caravelli & Chialvo 2025).
+
+Training touches only terminals, never individual devices:
+
+1. *read*: the pattern's active inputs at ``v_read`` (inactive inputs floating or grounded),
+   every output at 0 V through its ammeter; the winner is the output with the largest current;
+2. correct: nothing changes;
+3. mistake: *inhibition* (every output except the wrong winner disconnected, ``v_inhibit < 0``
+   on the active inputs for ``t_inhibit``), then *normalization* (``v_normalize > 0`` on all
+   inputs, all outputs grounded, for ``t_normalize``);
+4. *pruning*: devices left at (near) R_off after a write pulse are removed for good.
+
+A task's eras run one after the other on the same devices; an era ends when a full pass over
+all patterns is answered without a mistake, or when its step budget is spent.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+
+from memsim.circuit.network import Network, Role
+from memsim.errors import NetworkError, ParameterError
+from memsim.learn import kernels as K
+from memsim.learn._seed import Seed, seed_sequence
+from memsim.learn.config import CircuitConfig
+from memsim.learn.result import EraResult, Records, TrainResult
+from memsim.learn.tasks import Task
+
+__all__ = ["device_draw", "train"]
+
+log = logging.getLogger(__name__)
+
+
+def device_draw(net: Network, config: CircuitConfig,
+                seed: np.random.SeedSequence) -> tuple[np.ndarray, np.ndarray]:
+    """The per-run device sample: parameters with device-to-device spread, initial states.
+
+    R_on and R_off of every memristor are multiplied by one lognormal factor
+    ``exp(d2d_spread * N(0, 1))`` (the ratio R_off/R_on is kept, as in
+    :meth:`memsim.Network.with_spread`); initial states get ``x0_spread * N(0, 1)`` added and
+    are clipped to [0, 1]. Plain resistors keep their values.
+
+    Examples
+    --------
+    >>> import memsim, numpy as np
+    >>> net = memsim.layered([2, 4, 2], device=memsim.devices.preset("pershin2011"))
+    >>> p, x = device_draw(net, CircuitConfig(), np.random.SeedSequence(0))
+    >>> p.shape, bool(((x >= 0) & (x <= 1)).all())
+    ((16, 10), True)
+    """
+    rng = np.random.default_rng(seed)
+    mem = net.memristive
+    params = np.array(net.params, dtype=float)
+    x0 = np.array(net.x0, dtype=float)
+    n = int(mem.sum())
+    factor = np.exp(config.d2d_spread * rng.standard_normal(n)) if config.d2d_spread else 1.0
+    params[mem, 0] *= factor
+    params[mem, 1] *= factor
+    if config.x0_spread:
+        x0[mem] = np.clip(x0[mem] + config.x0_spread * rng.standard_normal(n), 0.0, 1.0)
+    return params, x0
+
+
+def _check(net: Network, task: Task) -> None:
+    if not isinstance(task, Task):
+        raise ParameterError("task", f"expected a memsim.learn.Task, got {type(task).__name__}")
+    if task.n_inputs != len(net.inputs):
+        raise NetworkError(
+            f"task {task.name!r} has patterns over {task.n_inputs} inputs but network "
+            f"{net.name!r} has {len(net.inputs)} input terminals"
+        )
+    if task.n_outputs != len(net.outputs):
+        raise NetworkError(
+            f"task {task.name!r} maps to {task.n_outputs} outputs but network {net.name!r} "
+            f"has {len(net.outputs)} output terminals"
+        )
+
+
+def train(
+    net: Network,
+    task: Task,
+    config: CircuitConfig | None = None,
+    *,
+    seed: Seed,
+    max_steps: int | None = None,
+    record_states: bool = False,
+    progress: bool = False,
+) -> TrainResult:
+    """Train ``net`` on ``task`` by learning from mistakes (inhibition, normalization, pruning).
+
+    Parameters
+    ----------
+    net : Network
+        The circuit; its inputs and outputs are the task's inputs and outputs, in order.
+    task : Task
+        Patterns and per-era targets (:func:`random_task`, :func:`alternating_task`, ...).
+    config : CircuitConfig, optional
+        Protocol voltages, durations, noise and pruning (defaults suit ``paper_2x4x2``).
+    seed : int, SeedSequence or Generator
+        Seeds everything random in the run through one ``SeedSequence``: its first child draws
+        the devices (spread of R_on/R_off and of initial states), its second the dynamics
+        (pattern order, cycle-to-cycle noise, stochastic pruning). Same seed, same run, bit for
+        bit.
+    max_steps : int, optional
+        Step budget per era (default ``config.max_steps``).
+    record_states : bool
+        Keep the device states after every step (``result.records.states``).
+    progress : bool
+        Show a tqdm progress bar over the eras.
+
+    Returns
+    -------
+    TrainResult
+
+    Raises
+    ------
+    ParameterError
+        Bad config, seed or budget.
+    NetworkError
+        If the network's terminals do not match the task's.
+
+    Examples
+    --------
+    >>> import memsim
+    >>> from memsim.learn import alternating_task, train
+    >>> net = memsim.load(memsim.circuit_path("paper_2x4x2"))
+    >>> r = train(net, alternating_task(3), seed=1)
+    >>> len(r.eras), r.records.energy.shape[1]
+    (3, 3)
+    """
+    config = CircuitConfig() if config is None else config
+    if not isinstance(config, CircuitConfig):
+        raise ParameterError("config", f"expected a CircuitConfig, got {type(config).__name__}")
+    _check(net, task)
+    budget = config.max_steps if max_steps is None else max_steps
+    if isinstance(budget, bool) or not isinstance(budget, int | np.integer) or budget < 1:
+        raise ParameterError("max_steps", f"must be an integer >= 1, got {max_steps!r}")
+    ss = seed_sequence(seed)
+    dev_seed, dyn_seed = ss.spawn(2)
+    params, x0 = device_draw(net, config, dev_seed)
+    rng = np.random.default_rng(dyn_seed)
+    ground = np.flatnonzero(net.roles == Role.GROUND).astype(np.int64)
+    eras = task.era_targets
+    start = time.perf_counter()
+    if progress:
+        from tqdm.auto import tqdm
+
+        parts = []
+        state, model = x0, net.model
+        pruned_at = np.full(net.n_edges, -1, np.int64)
+        offset = 0
+        for k in tqdm(range(task.n_eras), desc=f"training {net.name}", unit="era"):
+            cfg, flags = config.packed(int(budget), record_states)
+            out = K.train_circuit(net.n_nodes, net.edges, model, params, state, ground,
+                                  net.inputs, net.outputs, task.patterns, eras[k:k + 1], cfg,
+                                  flags, rng)
+            parts.append(out)
+            state = out[9]
+            newly = (out[10] >= 0) & (pruned_at < 0)
+            pruned_at[newly] = out[10][newly] + offset
+            model = np.where(pruned_at >= 0, 5, net.model).astype(np.int64)
+            offset += len(out[0])
+        merged = [np.concatenate([p[i] for p in parts]) for i in range(8)]
+        era_info = np.vstack([p[8] for p in parts])
+        final = (*merged, era_info, state, pruned_at, parts[-1][11])
+    else:
+        cfg, flags = config.packed(int(budget), record_states)
+        final = K.train_circuit(net.n_nodes, net.edges, net.model, params, x0, ground,
+                                net.inputs, net.outputs, task.patterns, eras, cfg, flags, rng)
+    wall = time.perf_counter() - start
+    (pattern, winner, correct, era, iout, energy, power, states, era_info, x, pruned_at,
+     n_correct) = final
+    records = Records(pattern, winner, correct, era, iout, energy, power,
+                      states if record_states else None)
+    era_results = []
+    begin = 0
+    for k in range(task.n_eras):
+        learned_k, stl, n_k, mis = (int(v) for v in era_info[k])
+        era_results.append(EraResult(
+            index=k, learned=bool(learned_k), steps_to_learn=stl if learned_k else None,
+            n_steps=n_k, n_mistakes=mis, start_step=begin,
+            energy=float(energy[begin:begin + n_k].sum()),
+        ))
+        begin += n_k
+    learned = all(e.learned for e in era_results)
+    n_steps = int(len(pattern))
+    result = TrainResult(
+        learned=learned,
+        steps_to_learn=n_steps if learned else None,
+        final_accuracy=float(n_correct) / task.n_patterns,
+        n_steps=n_steps,
+        pruned=pruned_at >= 0,
+        eras=tuple(era_results),
+        records=records,
+        task=task,
+        config=config,
+        seed=seed,
+        final_state=x,
+        initial_state=x0,
+        pruned_at=pruned_at,
+        params=params,
+        net=net,
+        wall_time=wall,
+    )
+    log.info("trained %s on %s: learned=%s in %d steps (%.3g s)", net.name, task.name,
+             learned, n_steps, wall)
+    return result
