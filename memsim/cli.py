@@ -16,7 +16,12 @@ __all__ = ["main"]
 log = logging.getLogger(__name__)
 
 # Modules that contribute subcommands through ``add_commands(subparsers)``.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "memsim.learn.cli",
+    "memsim.analyze.cli",
+    "memsim.spice.cli",
+    "memsim.sweep.cli",
+)
 
 DESCRIPTION = """\
 memsim simulates memristive circuits for neuromorphic learning research.

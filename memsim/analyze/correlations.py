@@ -160,7 +160,7 @@ def edge_distances(net: Network) -> np.ndarray:
     live = net.model != Model.OPEN
     e = net.edges[live]
     n = net.n_nodes
-    adj = sp.coo_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(n, n))
+    adj = sp.csr_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(n, n))
     hops = csgraph.shortest_path(adj, directed=False, unweighted=True)
     p, m = net.edges[:, 0], net.edges[:, 1]
     near = np.minimum(np.minimum(hops[np.ix_(p, p)], hops[np.ix_(p, m)]),

@@ -110,7 +110,7 @@ def train_abstract(
     rng = np.random.default_rng(dyn_seed)
     start = time.perf_counter()
     (pattern, winner, correct, era, era_info, w, _tags, n_correct) = K.train_extremal(
-        w0, offsets, s, task.patterns, task.era_targets, float(config.delta),
+        w0, offsets, s, np.array(task.patterns), task.era_targets, float(config.delta),
         float(config.selective), bool(config.shuffle), int(budget), rng)
     wall = time.perf_counter() - start
     weights = tuple(w[o:o + m.size].reshape(m.shape) for o, m in zip(offsets, mats, strict=True))

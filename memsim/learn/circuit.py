@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import logging
 import time
+import weakref
 
 import numpy as np
 
 from memsim.circuit.network import Network, Role
+from memsim.devices.models import Model
 from memsim.errors import NetworkError, ParameterError
 from memsim.learn import kernels as K
 from memsim.learn._seed import Seed, seed_sequence
@@ -29,7 +31,7 @@ from memsim.learn.config import CircuitConfig
 from memsim.learn.result import EraResult, Records, TrainResult
 from memsim.learn.tasks import Task
 
-__all__ = ["device_draw", "train"]
+__all__ = ["device_draw", "kernel_arrays", "train"]
 
 log = logging.getLogger(__name__)
 
@@ -52,16 +54,36 @@ def device_draw(net: Network, config: CircuitConfig,
     ((16, 10), True)
     """
     rng = np.random.default_rng(seed)
-    mem = net.memristive
+    mem = kernel_arrays(net)[5]
     params = np.array(net.params, dtype=float)
     x0 = np.array(net.x0, dtype=float)
-    n = int(mem.sum())
-    factor = np.exp(config.d2d_spread * rng.standard_normal(n)) if config.d2d_spread else 1.0
-    params[mem, 0] *= factor
-    params[mem, 1] *= factor
+    n = mem.size
+    if config.d2d_spread:
+        factor = np.exp(config.d2d_spread * rng.standard_normal(n))
+        params[mem, 0] *= factor
+        params[mem, 1] *= factor
     if config.x0_spread:
-        x0[mem] = np.clip(x0[mem] + config.x0_spread * rng.standard_normal(n), 0.0, 1.0)
+        x0[mem] = np.minimum(np.maximum(x0[mem] + config.x0_spread * rng.standard_normal(n),
+                                        0.0), 1.0)
     return params, x0
+
+
+_PREPARED: weakref.WeakKeyDictionary[Network, tuple[np.ndarray, ...]] = \
+    weakref.WeakKeyDictionary()
+
+
+def kernel_arrays(net: Network) -> tuple[np.ndarray, ...]:
+    """The arrays :func:`memsim.learn.kernels.train_circuit` reads, prepared once per network:
+    ``edges, model, ground_nodes, inputs, outputs`` as writable copies (numba compiles
+    read-only arrays separately, so every caller passes the same kind; the kernel never
+    writes them) and ``memristors``, the indices of the memristive edges."""
+    cached = _PREPARED.get(net)
+    if cached is None:
+        ground = np.flatnonzero(net.roles == Role.GROUND).astype(np.int64)
+        cached = (net.edges.copy(), net.model.copy(), ground, net.inputs.copy(),
+                  net.outputs.copy(), np.flatnonzero(net.memristive))
+        _PREPARED[net] = cached
+    return cached
 
 
 def _check(net: Network, task: Task) -> None:
@@ -142,34 +164,34 @@ def train(
     dev_seed, dyn_seed = ss.spawn(2)
     params, x0 = device_draw(net, config, dev_seed)
     rng = np.random.default_rng(dyn_seed)
-    ground = np.flatnonzero(net.roles == Role.GROUND).astype(np.int64)
+    edges, model0, ground, inputs, outputs, _ = kernel_arrays(net)
+    patterns = np.array(task.patterns)
     eras = task.era_targets
     start = time.perf_counter()
     if progress:
         from tqdm.auto import tqdm
 
         parts = []
-        state, model = x0, net.model
+        state, model = x0, model0
         pruned_at = np.full(net.n_edges, -1, np.int64)
         offset = 0
         for k in tqdm(range(task.n_eras), desc=f"training {net.name}", unit="era"):
             cfg, flags = config.packed(int(budget), record_states)
-            out = K.train_circuit(net.n_nodes, net.edges, model, params, state, ground,
-                                  net.inputs, net.outputs, task.patterns, eras[k:k + 1], cfg,
-                                  flags, rng)
+            out = K.train_circuit(net.n_nodes, edges, model, params, state, ground, inputs,
+                                  outputs, patterns, eras[k:k + 1], cfg, flags, rng)
             parts.append(out)
             state = out[9]
             newly = (out[10] >= 0) & (pruned_at < 0)
             pruned_at[newly] = out[10][newly] + offset
-            model = np.where(pruned_at >= 0, 5, net.model).astype(np.int64)
+            model = np.where(pruned_at >= 0, int(Model.OPEN), model0).astype(np.int64)
             offset += len(out[0])
         merged = [np.concatenate([p[i] for p in parts]) for i in range(8)]
         era_info = np.vstack([p[8] for p in parts])
         final = (*merged, era_info, state, pruned_at, parts[-1][11])
     else:
         cfg, flags = config.packed(int(budget), record_states)
-        final = K.train_circuit(net.n_nodes, net.edges, net.model, params, x0, ground,
-                                net.inputs, net.outputs, task.patterns, eras, cfg, flags, rng)
+        final = K.train_circuit(net.n_nodes, edges, model0, params, x0, ground, inputs,
+                                outputs, patterns, eras, cfg, flags, rng)
     wall = time.perf_counter() - start
     (pattern, winner, correct, era, iout, energy, power, states, era_info, x, pruned_at,
      n_correct) = final

@@ -59,34 +59,42 @@ class CircuitConfig:
         reads do disturb). 10 us.
     v_inhibit : float
         Bias of the active inputs during inhibition, V; must be negative (drives the devices on
-        the paths to the wrong output towards OFF). -4 V: a path is two devices in series, so
-        each sees about 2 V, 1 V over threshold; the more resistive device of a path takes the
-        larger share and is cut first.
+        the paths to the wrong output towards OFF). -4.5 V: a path is two devices in series, so
+        each sees about 2.25 V, 1.25 V over threshold; the more resistive device of a path
+        takes the larger share and is depressed fastest.
     t_inhibit : float
-        Inhibition pulse, s. 2 ms: a mistake moves the devices on the active path by about a
-        fifth of their range, so a few mistakes decide a path while noise keeps paths apart.
+        Inhibition pulse, s. 0.7 ms: 1.25 V over threshold moves R by about 0.9 kohm, a tenth
+        of the range, per mistake (the weak link of a path more).
     v_normalize : float
         Bias of all inputs during normalization (all outputs grounded), V; must be positive.
-        2.4 V: about 1.2 V per device on a balanced path, so mostly the devices that carry a
-        larger share (the depressed ones in series with strong partners) recover, which keeps
-        the network from drifting to all-OFF without undoing the inhibition.
+        4.5 V for 2 ms: an input-layer device in series with the two output-layer devices of
+        its hidden node (in parallel) takes about 2/3 of the bias, 2 V over threshold, and
+        recovers by about 0.4 of its range. It has to: every mistake of an input depresses
+        all of that input's devices (they carry its whole inhibition current), while an
+        output-layer device is depressed only by mistakes towards its output. With a weaker
+        normalization (2.6 V) an input often "dies" (all its devices pinned at R_off, because
+        the other input holds the hidden nodes up during normalization) and re-learning after
+        a switch fails in about half of the runs.
     t_normalize : float
-        Normalization pulse, s. 1 ms.
+        Normalization pulse, s. 2 ms.
     inactive_inputs : {"float", "ground"}
         What the inputs not active in the pattern do during reads and inhibition. "float":
         disconnected, as an unbiased electrode.
     substeps : int
-        RK4 sub-steps per write pulse (the nodal system is re-solved at every stage). 4 sub-steps
-        of 0.5 ms keep the state error below 1e-3 for the default pulses (see the tests).
+        RK4 sub-steps per write pulse (the nodal system is re-solved at every stage). 4: the
+        state error against a converged solution is below 1e-4 for the default pulses (the
+        error falls 16-fold per halving; see the tests), far below the cycle-to-cycle noise.
     prune_state : float or None
         A device whose state is at or below this value after a write pulse (R within
-        ``prune_state * (R_off - R_on)`` of R_off) is removed for good. 0.02. None: no pruning.
+        ``prune_state * (R_off - R_on)`` of R_off) is removed for good. 0.01. None: no pruning.
     prune_probability : float
         Probability that a device found below ``prune_state`` is removed at that check
         (1: deterministic pruning; below 1: stochastic pruning, checked after every pulse).
     c2c_noise : float
         Cycle-to-cycle noise: each device's state change in a write pulse is multiplied by
-        ``max(0, 1 + c2c_noise * N(0, 1))``. 0.2. Devices that do not move stay put.
+        ``max(0, 1 + c2c_noise * N(0, 1))``. Devices that do not move stay put. 0.8: the
+        noise is the search: on ``paper_2x4x2`` the per-era success of the alternating task
+        falls from about 97 % to about 70 % when it is lowered to 0.3.
     d2d_spread : float
         Device-to-device spread: R_on and R_off of every memristor multiplied by one lognormal
         factor of log-standard-deviation ``d2d_spread`` per device (drawn per run). 0.1.
@@ -94,6 +102,10 @@ class CircuitConfig:
         Standard deviation of the initial states around the network's ``x0`` (clipped to
         [0, 1]), drawn per run. 0.1. Spread breaks the symmetry of identical devices: without
         it the two outputs of a symmetric network draw the same current.
+
+    With these defaults, on ``paper_2x4x2`` with the three-era alternating task and 400 steps
+    per era, 99 %, 98 % and 97 % of 200 seeds learned eras 1, 2 and 3 (95 % all three;
+    median 38-59 steps per era).
     min_current : float
         An output wins only if its current exceeds this, A; if none does (every path cut)
         the answer is "none" (winner -1, a mistake without inhibition). 0.
@@ -117,15 +129,15 @@ class CircuitConfig:
 
     v_read: float = 0.5
     t_read: float = 10e-6
-    v_inhibit: float = -4.0
-    t_inhibit: float = 2e-3
-    v_normalize: float = 2.4
-    t_normalize: float = 1e-3
+    v_inhibit: float = -4.5
+    t_inhibit: float = 0.7e-3
+    v_normalize: float = 4.5
+    t_normalize: float = 2e-3
     inactive_inputs: Literal["float", "ground"] = "float"
     substeps: int = 4
-    prune_state: float | None = 0.02
+    prune_state: float | None = 0.01
     prune_probability: float = 1.0
-    c2c_noise: float = 0.2
+    c2c_noise: float = 0.8
     d2d_spread: float = 0.1
     x0_spread: float = 0.1
     min_current: float = 0.0

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from memsim.devices.kernels import OPEN, RESISTOR, THRESHOLD, conductances, rate
+from memsim.devices.kernels import OPEN, RESISTOR, THRESHOLD, conductance, conductances, rate
 from memsim.solve.linalg import node_voltages_dense
 
 __all__ = [
@@ -45,16 +45,25 @@ PHASE_READ, PHASE_INHIBIT, PHASE_NORMALIZE = 0, 1, 2
 
 @njit(cache=True)
 def exact_rate(model, x, v, p):
-    """Device rate dx/dt, with the threshold model's sub-threshold branch evaluated exactly.
+    """Device rate dx/dt, with the threshold model written branch by branch.
 
-    Below threshold the Pershin-Di Ventra rate is ``alpha v / (R_off - R_on)``; the general
-    formula ``beta v + (alpha - beta)/2 (|v + v_t| - |v - v_t|)`` gives the same value in exact
-    arithmetic but leaves rounding residues of order 1e-16 * beta in floating point, which would
-    let a read "move" a device by a few ulps. Every other case is
+    The Pershin-Di Ventra rate ``f(v) = beta v + (alpha - beta)/2 (|v + v_t| - |v - v_t|)``
+    (:func:`memsim.devices.kernels.rate`) is, piece by piece, ``alpha v`` below threshold and
+    ``beta (v -+ v_t) +- alpha v_t`` above. In exact arithmetic the two forms agree; in
+    floating point the general one leaves residues of order 1e-16 * beta below threshold, which
+    would let a read "move" a device by a few ulps. The piecewise form is exactly zero there
+    (alpha = 0) and is also the hot path of training. Every other model is
     :func:`memsim.devices.kernels.rate`.
     """
-    if model == THRESHOLD and abs(v) <= p[4]:
-        r = p[2] * v / (p[1] - p[0])
+    if model == THRESHOLD:
+        vt = p[4]
+        if v > vt:
+            f = p[3] * (v - vt) + p[2] * vt
+        elif v < -vt:
+            f = p[3] * (v + vt) - p[2] * vt
+        else:
+            f = p[2] * v
+        r = f / (p[1] - p[0])
         if (x >= 1.0 and r > 0.0) or (x <= 0.0 and r < 0.0):
             return 0.0
         return r
@@ -119,29 +128,78 @@ def free_nodes(fixed, live, ptr, nbr, nbr_edge):
 
 
 @njit(cache=True)
-def _rhs(x, edges, model, params, free_index, fixed_value):
-    """Rates (E,), dissipated power and node voltages for states x."""
-    g = conductances(model, x, params)
-    v = node_voltages_dense(edges, g, free_index, fixed_value)
+def _rhs(x, edges, model, params, free_index, fixed_value, nf, g, a, b, v, r):
+    """Rates into ``r`` (E,) and node voltages into ``v`` (N,) for states ``x``; returns the
+    dissipated power.
+
+    The nodal system ``L_FF v_F = -L_FD v_D`` is assembled into the work arrays ``a`` (at
+    least nf x nf) and ``b`` and solved in place by Cholesky: the same algebra as
+    :func:`memsim.solve.linalg.node_voltages_dense`, without allocating (a training run does
+    tens of thousands of these 8-node solves).
+    """
     ne = edges.shape[0]
-    r = np.empty(ne)
+    for e in range(ne):
+        g[e] = conductance(model[e], x[e], params[e])
+    for i in range(nf):
+        b[i] = 0.0
+        for j in range(nf):
+            a[i, j] = 0.0
+    for e in range(ne):
+        ge = g[e]
+        if ge == 0.0:
+            continue
+        p, m = edges[e, 0], edges[e, 1]
+        fp, fm = free_index[p], free_index[m]
+        if fp >= 0:
+            a[fp, fp] += ge
+            if fm >= 0:
+                a[fp, fm] -= ge
+            else:
+                b[fp] += ge * fixed_value[m]
+        if fm >= 0:
+            a[fm, fm] += ge
+            if fp >= 0:
+                a[fm, fp] -= ge
+            else:
+                b[fm] += ge * fixed_value[p]
+    # Cholesky a = L L^T in the lower triangle, then forward and back substitution
+    for j in range(nf):
+        d = a[j, j]
+        for k in range(j):
+            d -= a[j, k] * a[j, k]
+        d = np.sqrt(d)
+        a[j, j] = d
+        for i in range(j + 1, nf):
+            s = a[i, j]
+            for k in range(j):
+                s -= a[i, k] * a[j, k]
+            a[i, j] = s / d
+    for i in range(nf):
+        s = b[i]
+        for k in range(i):
+            s -= a[i, k] * b[k]
+        b[i] = s / a[i, i]
+    for i in range(nf - 1, -1, -1):
+        s = b[i]
+        for k in range(i + 1, nf):
+            s -= a[k, i] * b[k]
+        b[i] = s / a[i, i]
+    for n in range(free_index.shape[0]):
+        fi = free_index[n]
+        v[n] = b[fi] if fi >= 0 else fixed_value[n]
     power = 0.0
     for e in range(ne):
         dv = v[edges[e, 0]] - v[edges[e, 1]]
         power += g[e] * dv * dv
         r[e] = exact_rate(model[e], x[e], dv, params[e])
-    return r, power, v
+    return power
 
 
 @njit(cache=True)
-def _stage(x, k, h):
-    out = x + h * k
+def _stage_into(out, x, k, h):
     for e in range(out.shape[0]):
-        if out[e] < 0.0:
-            out[e] = 0.0
-        elif out[e] > 1.0:
-            out[e] = 1.0
-    return out
+        y = x[e] + h * k[e]
+        out[e] = 0.0 if y < 0.0 else (1.0 if y > 1.0 else y)
 
 
 @njit(cache=True)
@@ -159,7 +217,23 @@ def pulse(x, edges, model, params, free_index, fixed_value, duration, n_sub):
     energy : float, joules dissipated during the pulse
     v0 : (N,) node voltages at the start of the pulse
     """
-    k1, p1, v0 = _rhs(x, edges, model, params, free_index, fixed_value)
+    ne = x.shape[0]
+    nn = free_index.shape[0]
+    nf = 0
+    for n in range(nn):
+        if free_index[n] >= 0:
+            nf += 1
+    g = np.empty(ne)
+    a = np.empty((nf, nf))
+    b = np.empty(nf)
+    v0 = np.empty(nn)
+    v = np.empty(nn)
+    k1 = np.empty(ne)
+    k2 = np.empty(ne)
+    k3 = np.empty(ne)
+    k4 = np.empty(ne)
+    xs = np.empty(ne)
+    p1 = _rhs(x, edges, model, params, free_index, fixed_value, nf, g, a, b, v0, k1)
     xn = x.copy()
     energy = 0.0
     if duration <= 0.0:
@@ -167,19 +241,24 @@ def pulse(x, edges, model, params, free_index, fixed_value, duration, n_sub):
     dt = duration / n_sub
     for s in range(n_sub):
         if s > 0:
-            k1, p1, _ = _rhs(xn, edges, model, params, free_index, fixed_value)
+            p1 = _rhs(xn, edges, model, params, free_index, fixed_value, nf, g, a, b, v, k1)
         moving = False
-        for e in range(k1.shape[0]):
+        for e in range(ne):
             if k1[e] != 0.0:
                 moving = True
                 break
         if not moving:
             energy += p1 * dt * (n_sub - s)
             break
-        k2, p2, _ = _rhs(_stage(xn, k1, dt / 2), edges, model, params, free_index, fixed_value)
-        k3, p3, _ = _rhs(_stage(xn, k2, dt / 2), edges, model, params, free_index, fixed_value)
-        k4, p4, _ = _rhs(_stage(xn, k3, dt), edges, model, params, free_index, fixed_value)
-        xn = _stage(xn, k1 + 2.0 * k2 + 2.0 * k3 + k4, dt / 6.0)
+        _stage_into(xs, xn, k1, dt / 2)
+        p2 = _rhs(xs, edges, model, params, free_index, fixed_value, nf, g, a, b, v, k2)
+        _stage_into(xs, xn, k2, dt / 2)
+        p3 = _rhs(xs, edges, model, params, free_index, fixed_value, nf, g, a, b, v, k3)
+        _stage_into(xs, xn, k3, dt)
+        p4 = _rhs(xs, edges, model, params, free_index, fixed_value, nf, g, a, b, v, k4)
+        for e in range(ne):
+            k1[e] = k1[e] + 2.0 * k2[e] + 2.0 * k3[e] + k4[e]
+        _stage_into(xn, xn, k1, dt / 6.0)
         energy += dt / 6.0 * (p1 + 2.0 * p2 + 2.0 * p3 + p4)
     return xn, energy, v0
 
@@ -316,6 +395,8 @@ def train_circuit(n_nodes, edges, model0, params, x0, ground_nodes, in_nodes, ou
         steps = 0
         mistakes = 0
         era_info[era, 1] = -1
+        for j in range(n_pat):
+            order[j] = j
         while steps < max_steps and era_info[era, 0] == 0:
             if shuffle:
                 for j in range(n_pat - 1, 0, -1):
@@ -485,6 +566,8 @@ def train_extremal(w0, offsets, sizes, patterns, era_targets, delta, selective, 
         steps = 0
         mistakes = 0
         era_info[era, 1] = -1
+        for j in range(n_pat):
+            order[j] = j
         while steps < max_steps and era_info[era, 0] == 0:
             if shuffle:
                 for j in range(n_pat - 1, 0, -1):

@@ -18,43 +18,58 @@ tridiagonal solve per word line and one per bit line, O(rows * cols).
 The unknowns are carried as deviations from the ideal-line solution: ``x = w - v_in`` (the
 IR drop along the word lines) and the bit voltages ``b`` themselves. In these variables the
 right-hand side and the residual are currents of the size of device currents, free of the
-cancellation between large line currents, which is what lets the iteration reach a residual
-of 1e-13 of the device-current scale.
+cancellation between the input voltage and the large line currents, so the iteration gets
+down to round-off. The start ``x = 0`` is the ideal-line solution.
 
-Stopping rule (per right-hand side): the true KCL residual at every word node is at most
-``rtol * max_ij g_ij * max_i |v_in,i|`` (bit-node KCL holds to round-off by construction).
-For the nodal M-matrix ``L``, ``L^-1 >= 0`` entrywise, so the voltage error is bounded by
-``||L^-1 1||_inf`` times that residual; the tests check that bound against a direct solve.
+Stopping rule (per right-hand side): the true KCL residual at every word node, recomputed
+from ``x``, is at most ``rtol`` times the largest input current (an edge current, so this is
+also ``rtol`` relative to the largest edge current), or at most the round-off floor
+``FLOOR_ULPS * eps * max(word segment g) * max|x|`` when that is larger. Bit-node KCL holds
+to round-off because the bit nodes are eliminated exactly. The nodal matrix ``L`` is an
+M-matrix, so ``L^-1 >= 0`` entrywise and the voltage error is at most ``||L^-1 1||_inf``
+times the largest residual; the tests check that bound against a direct solve.
 
 The kernels are module-level ``@njit(cache=True)`` functions; :func:`crossbar_voltages` may
 be called from other jitted code (the transient loop), warm-started from the previous step.
 Arrays of right-hand sides carry the batch axis last (contiguous), so the inner loops
-vectorize over the batch.
+vectorize over the batch; a single right-hand side has its own 2-D kernels (``*1``).
+Plain NumPy/scipy twins (:func:`schur_pcg_np`, :func:`line_matrices_np`) serve the tests.
 """
 
 from __future__ import annotations
 
 import weakref
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numba import njit
 
 from memsim.circuit.network import Network, Role
-from memsim.devices.models import Model
 from memsim.errors import ParameterError, SolverError
+
+if TYPE_CHECKING:
+    from memsim.solve.dc import Terminals
 
 __all__ = [
     "CrossbarSystem",
+    "bit_voltages",
+    "bit_voltages1",
     "crossbar_applicable",
     "crossbar_segments",
     "crossbar_voltages",
+    "edge_fields",
     "line_factors",
+    "line_matrices_np",
     "schur_pcg",
-    "bit_voltages",
+    "schur_pcg1",
+    "schur_pcg_np",
 ]
 
 RTOL = 1e-12
-"""Default stopping tolerance: word-node KCL residual relative to the device-current scale."""
+"""Default stopping tolerance: word-node KCL residual relative to the largest input current."""
+
+RTOL_TRANSIENT = 1e-10
+"""A suggested tolerance inside time-stepping loops (the integrator's error is far larger)."""
 
 EPS = float(np.finfo(np.float64).eps)
 FLOOR_ULPS = 8.0
@@ -90,26 +105,22 @@ def line_factors(gd, sw, sb):
     iw = np.empty((rows, cols))
     lb = np.zeros((rows, cols))
     ib = np.empty((rows, cols))
-    for i in range(rows):
-        piv = 0.0
-        for j in range(cols):
+    for j in range(cols):  # all word lines advance together: independent recurrences
+        for i in range(rows):
             d = gd[i, j] + sw[i, j]
             if j + 1 < cols:
                 d += sw[i, j + 1]
             if j > 0:
-                lw[i, j] = -sw[i, j] / piv
+                lw[i, j] = -sw[i, j] * iw[i, j - 1]
                 d += lw[i, j] * sw[i, j]
-            piv = d
             iw[i, j] = 1.0 / d
-    for j in range(cols):
-        piv = 0.0
-        for i in range(rows):
+    for i in range(rows):  # all bit lines advance together, contiguous in j
+        for j in range(cols):
             d = gd[i, j] + sb[i, j]
             if i > 0:
                 d += sb[i - 1, j]
-                lb[i, j] = -sb[i - 1, j] / piv
+                lb[i, j] = -sb[i - 1, j] * ib[i - 1, j]
                 d += lb[i, j] * sb[i - 1, j]
-            piv = d
             ib[i, j] = 1.0 / d
     return lw, iw, lb, ib
 
@@ -267,28 +278,41 @@ def _max_abs(r, out):
 
 
 @njit(cache=True)
-def _tolerances(gd, sw, v_in, x, rtol, tol):
-    """Per right-hand side: max(rtol * max(gd) * max|v_in|, round-off floor), or 0 if no
-    device current can flow (then x = 0 is exact).
+def _floors(gd, sw, v_in, x, floor):
+    """Round-off floor of the word-node residual per right-hand side, or -1 where no device
+    current can flow (every row has zero input voltage or zero device conductance; then the
+    ideal-line solution x = 0 is exact).
 
-    The floor: a word voltage known to one ulp of |x| moves the current of a segment of
-    conductance s by s * eps * |x|, so residuals below FLOOR_ULPS times that are round-off.
+    A word voltage known to one ulp of |x| moves the current of a segment of conductance s by
+    s * eps * |x|; residuals below FLOOR_ULPS times that are round-off, for any solver.
     """
     rows, cols, nb = x.shape
-    gmax = 0.0
     smax = 0.0
     for i in range(rows):
         for j in range(cols):
-            gmax = max(gmax, gd[i, j])
             smax = max(smax, sw[i, j])
     xmax = np.zeros(nb)
     _max_abs(x, xmax)
     for k in range(nb):
-        vmax = 0.0
+        drive = 0.0
         for i in range(rows):
-            vmax = max(vmax, abs(v_in[i, k]))
-        base = rtol * gmax * vmax
-        tol[k] = max(base, FLOOR_ULPS * EPS * smax * xmax[k]) if base > 0.0 else 0.0
+            gsum = 0.0
+            for j in range(cols):
+                gsum += gd[i, j]
+            drive = max(drive, gsum * abs(v_in[i, k]))
+        floor[k] = FLOOR_ULPS * EPS * smax * xmax[k] if drive > 0.0 else -1.0
+
+
+@njit(cache=True)
+def _tolerances(sw, x, rtol, floor, tol):
+    """tol[k] = max(rtol * largest input current, floor[k]); the input current of word line
+    i is ``sw[i, 0] * (v_in[i] - w[i, 0]) = -sw[i, 0] * x[i, 0]``."""
+    rows, nb = x.shape[0], x.shape[2]
+    for k in range(nb):
+        i_max = 0.0
+        for i in range(rows):
+            i_max = max(i_max, sw[i, 0] * abs(x[i, 0, k]))
+        tol[k] = max(rtol * i_max, floor[k])
 
 
 @njit(cache=True)
@@ -307,8 +331,10 @@ def schur_pcg(gd, sw, sb, lw, iw, lb, ib, v_in, x, rtol, maxiter, work):
         On entry the initial guess of ``w - v_in`` (zeros: ideal lines); on exit the solution.
     rtol : float
         Stop when every word-node KCL residual (recomputed from ``x``, not the recurrence) is
-        below ``rtol * max(gd) * max_i |v_in[i, b]|``, or below the round-off floor
-        ``FLOOR_ULPS * eps * max(sw) * max|x|`` when that is larger.
+        below ``rtol`` times the largest input current, or below the round-off floor
+        ``FLOOR_ULPS * eps * max(sw) * max|x|`` when that is larger. The input currents are
+        edge currents, so the residual is then at most ``rtol`` times the largest edge
+        current; bit-node KCL holds to round-off (those nodes are eliminated exactly).
     maxiter : int
         Iteration budget (summed over restarts).
     work : (5, R, C, B)
@@ -321,6 +347,7 @@ def schur_pcg(gd, sw, sb, lw, iw, lb, ib, v_in, x, rtol, maxiter, work):
     """
     rows, cols, nb = x.shape
     tol = np.empty(nb)
+    floor = np.empty(nb)
     r, z, p, q, t = work[0], work[1], work[2], work[3], work[4]
     res = np.empty(nb)
     rz = np.empty(nb)
@@ -332,15 +359,16 @@ def schur_pcg(gd, sw, sb, lw, iw, lb, ib, v_in, x, rtol, maxiter, work):
     it = 0
     while True:
         # (re)start from the true residual
-        _tolerances(gd, sw, v_in, x, rtol, tol)
+        _floors(gd, sw, v_in, x, floor)
         for k in range(nb):
-            if tol[k] == 0.0:
+            if floor[k] < 0.0:
                 x[:, :, k] = 0.0
+        _tolerances(sw, x, rtol, floor, tol)
         _residual(gd, sw, lb, ib, v_in, x, r, t)
         _max_abs(r, res)
         n_active = 0
         for k in range(nb):
-            active[k] = tol[k] > 0.0 and res[k] > tol[k]
+            active[k] = floor[k] >= 0.0 and res[k] > tol[k]
             if active[k]:
                 n_active += 1
         if n_active == 0:
@@ -360,6 +388,7 @@ def schur_pcg(gd, sw, sb, lw, iw, lb, ib, v_in, x, rtol, maxiter, work):
                 alpha[k] = rz[k] / pq[k] if active[k] and pq[k] > 0.0 else 0.0
             rz_old[:] = rz
             _sweep_update(lw, iw, alpha, p, q, x, r, z, res, rz)
+            _tolerances(sw, x, rtol, floor, tol)
             n_active = 0
             for k in range(nb):
                 if active[k] and (res[k] <= tol[k] or alpha[k] == 0.0):
@@ -385,6 +414,175 @@ def bit_voltages(gd, lb, ib, v_in, x):
             for k in range(nb):
                 t[i, j, k] = g * (v_in[i, k] + x[i, j, k])
     _solve_bit(lb, ib, t)
+    return t
+
+
+# ----------------------------------------------------------------- one right-hand side, 2-D
+@njit(cache=True)
+def _solve_bit1(lb, ib, t):
+    """t = A_b^-1 t in place for t (R, C); all bit lines advance together."""
+    rows, cols = t.shape
+    for i in range(1, rows):
+        for j in range(cols):
+            t[i, j] -= lb[i, j] * t[i - 1, j]
+    for j in range(cols):
+        t[rows - 1, j] *= ib[rows - 1, j]
+    for i in range(rows - 2, -1, -1):
+        for j in range(cols):
+            t[i, j] = t[i, j] * ib[i, j] - lb[i + 1, j] * t[i + 1, j]
+
+
+@njit(cache=True)
+def _residual1(gd, sw, lb, ib, v_in, x, r, t):
+    """:func:`_residual` for one right-hand side: v_in (R,), x, r, t (R, C)."""
+    rows, cols = x.shape
+    for i in range(rows):
+        for j in range(cols):
+            t[i, j] = gd[i, j] * (v_in[i] + x[i, j])
+    _solve_bit1(lb, ib, t)
+    for i in range(rows):
+        for j in range(cols):
+            aw = (gd[i, j] + sw[i, j]) * x[i, j]
+            if j > 0:
+                aw -= sw[i, j] * x[i, j - 1]
+            if j + 1 < cols:
+                aw += sw[i, j + 1] * (x[i, j] - x[i, j + 1])
+            r[i, j] = gd[i, j] * (t[i, j] - v_in[i]) - aw
+
+
+@njit(cache=True)
+def _sweep_schur1(gd, sw, lb, ib, p, t, q):
+    """:func:`_sweep_schur` for one right-hand side; returns <p, q>."""
+    rows, cols = p.shape
+    pq = 0.0
+    for i in range(rows - 1, -1, -1):
+        if i + 1 < rows:
+            for j in range(cols):
+                t[i, j] = t[i, j] * ib[i, j] - lb[i + 1, j] * t[i + 1, j]
+        else:
+            for j in range(cols):
+                t[i, j] *= ib[i, j]
+        for j in range(cols):
+            qq = (gd[i, j] + sw[i, j]) * p[i, j] - gd[i, j] * t[i, j]
+            if j > 0:
+                qq -= sw[i, j] * p[i, j - 1]
+            if j + 1 < cols:
+                qq += sw[i, j + 1] * (p[i, j] - p[i, j + 1])
+            q[i, j] = qq
+            pq += p[i, j] * qq
+    return pq
+
+
+@njit(cache=True)
+def _sweep_update1(lw, iw, alpha, p, q, x, r, z):
+    """:func:`_sweep_update` for one right-hand side; returns (max|r|, <r, z>)."""
+    rows, cols = x.shape
+    res = 0.0
+    rz = 0.0
+    for i in range(rows):
+        for j in range(cols):
+            x[i, j] += alpha * p[i, j]
+            rr = r[i, j] - alpha * q[i, j]
+            r[i, j] = rr
+            res = max(res, abs(rr))
+        z[i, 0] = r[i, 0]
+        for j in range(1, cols):
+            z[i, j] = r[i, j] - lw[i, j] * z[i, j - 1]
+        z[i, cols - 1] *= iw[i, cols - 1]
+        rz += r[i, cols - 1] * z[i, cols - 1]
+        for j in range(cols - 2, -1, -1):
+            z[i, j] = z[i, j] * iw[i, j] - lw[i, j + 1] * z[i, j + 1]
+            rz += r[i, j] * z[i, j]
+    return res, rz
+
+
+@njit(cache=True)
+def _sweep_direction1(gd, lb, beta, z, p, t):
+    """:func:`_sweep_direction` for one right-hand side."""
+    rows, cols = p.shape
+    for j in range(cols):
+        pp = z[0, j] + beta * p[0, j]
+        p[0, j] = pp
+        t[0, j] = gd[0, j] * pp
+    for i in range(1, rows):
+        for j in range(cols):
+            pp = z[i, j] + beta * p[i, j]
+            p[i, j] = pp
+            t[i, j] = gd[i, j] * pp - lb[i, j] * t[i - 1, j]
+
+
+@njit(cache=True)
+def _tolerance1(gd, sw, v_in, x, rtol):
+    """(tolerance, floor) for one right-hand side; floor -1: no device current can flow."""
+    rows, cols = x.shape
+    smax = 0.0
+    xmax = 0.0
+    drive = 0.0
+    i_max = 0.0
+    for i in range(rows):
+        gsum = 0.0
+        for j in range(cols):
+            smax = max(smax, sw[i, j])
+            xmax = max(xmax, abs(x[i, j]))
+            gsum += gd[i, j]
+        drive = max(drive, gsum * abs(v_in[i]))
+        i_max = max(i_max, sw[i, 0] * abs(x[i, 0]))
+    if drive == 0.0:
+        return 0.0, -1.0
+    floor = FLOOR_ULPS * EPS * smax * xmax
+    return max(rtol * i_max, floor), floor
+
+
+@njit(cache=True)
+def schur_pcg1(gd, sw, lw, iw, lb, ib, v_in, x, rtol, maxiter, work):
+    """:func:`schur_pcg` for one right-hand side: ``v_in`` (R,), ``x`` (R, C) in place,
+    ``work`` (5, R, C). Same stopping rule; returns the iterations used or -1."""
+    rows, cols = x.shape
+    r, z, p, q, t = work[0], work[1], work[2], work[3], work[4]
+    it = 0
+    while True:
+        tol, floor = _tolerance1(gd, sw, v_in, x, rtol)
+        if floor < 0.0:
+            x[:, :] = 0.0
+            return it
+        _residual1(gd, sw, lb, ib, v_in, x, r, t)
+        res = 0.0
+        for i in range(rows):
+            for j in range(cols):
+                res = max(res, abs(r[i, j]))
+        if res <= tol:
+            return it
+        if it >= maxiter:
+            return -1
+        p[:, :] = 0.0
+        q[:, :] = 0.0
+        _, rz = _sweep_update1(lw, iw, 0.0, p, q, x, r, z)  # z = A_w^-1 r
+        _sweep_direction1(gd, lb, 0.0, z, p, t)
+        while it < maxiter:
+            it += 1
+            pq = _sweep_schur1(gd, sw, lb, ib, p, t, q)
+            if not pq > 0.0:
+                break
+            alpha = rz / pq
+            rz_old = rz
+            res, rz = _sweep_update1(lw, iw, alpha, p, q, x, r, z)
+            i_max = 0.0
+            for i in range(rows):
+                i_max = max(i_max, sw[i, 0] * abs(x[i, 0]))
+            if res <= max(rtol * i_max, floor) or not rz_old > 0.0:
+                break
+            _sweep_direction1(gd, lb, rz / rz_old, z, p, t)
+
+
+@njit(cache=True)
+def bit_voltages1(gd, lb, ib, v_in, x):
+    """:func:`bit_voltages` for one right-hand side: v_in (R,), x (R, C)."""
+    rows, cols = x.shape
+    t = np.empty_like(x)
+    for i in range(rows):
+        for j in range(cols):
+            t[i, j] = gd[i, j] * (v_in[i] + x[i, j])
+    _solve_bit1(lb, ib, t)
     return t
 
 
@@ -416,7 +614,24 @@ def crossbar_voltages(dev, seg_word, seg_bit, g, v_in, v_word_guess, rtol, maxit
     v_word, v_bit : (R, C)
         Node voltages; the device of cell (i, j) sees ``v_word[i, j] - v_bit[i, j]``.
     iterations : int
-        CG iterations used, -1 if the budget ran out.
+        CG iterations used, -1 if the budget ran out (the caller decides what to do).
+
+    Examples
+    --------
+    >>> import numpy as np, memsim
+    >>> from memsim.solve.crossbar import crossbar_segments, crossbar_voltages
+    >>> net = memsim.crossbar(4, 6, device=memsim.devices.Resistor(1e4), r_line=1.0)
+    >>> seg_word, seg_bit = crossbar_segments(net)
+    >>> g = memsim.devices.conductances(net.model, net.x0, net.params)
+    >>> v_in = np.full(4, 0.5)
+    >>> v_word, v_bit, its = crossbar_voltages(net.layout.device, seg_word, seg_bit, g, v_in,
+    ...                                         np.full((4, 6), 0.5), 1e-12, 100)
+    >>> bool(its > 0 and np.all(v_word <= 0.5) and np.all(v_bit >= 0))
+    True
+    >>> _, _, again = crossbar_voltages(net.layout.device, seg_word, seg_bit, g, v_in,
+    ...                                 v_word, 1e-12, 100)  # warm start at the solution
+    >>> again
+    0
     """
     rows, cols = dev.shape
     gd = np.empty((rows, cols))
@@ -428,22 +643,76 @@ def crossbar_voltages(dev, seg_word, seg_bit, g, v_in, v_word_guess, rtol, maxit
             sw[i, j] = g[seg_word[i, j]]
             sb[i, j] = g[seg_bit[i, j]]
     lw, iw, lb, ib = line_factors(gd, sw, sb)
-    vin = np.empty((rows, 1))
-    x = np.empty((rows, cols, 1))
-    for i in range(rows):
-        vin[i, 0] = v_in[i]
-        for j in range(cols):
-            x[i, j, 0] = v_word_guess[i, j] - v_in[i]
-    work = np.empty((5, rows, cols, 1))
-    iterations = schur_pcg(gd, sw, sb, lw, iw, lb, ib, vin, x, rtol, maxiter, work)
-    bits = bit_voltages(gd, lb, ib, vin, x)
-    v_word = np.empty((rows, cols))
-    v_bit = np.empty((rows, cols))
+    x = np.empty((rows, cols))
     for i in range(rows):
         for j in range(cols):
-            v_word[i, j] = v_in[i] + x[i, j, 0]
-            v_bit[i, j] = bits[i, j, 0]
-    return v_word, v_bit, iterations
+            x[i, j] = v_word_guess[i, j] - v_in[i]
+    work = np.empty((5, rows, cols))
+    iterations = schur_pcg1(gd, sw, lw, iw, lb, ib, v_in, x, rtol, maxiter, work)
+    v_bit = bit_voltages1(gd, lb, ib, v_in, x)
+    for i in range(rows):
+        for j in range(cols):
+            x[i, j] += v_in[i]
+    return x, v_bit, iterations
+
+
+@njit(cache=True)
+def _scatter(word, bit, v_in, x, bits, v, start):
+    """Word and bit voltages of a chunk of right-hand sides into the node array v (N, B)."""
+    rows, cols, nb = x.shape
+    for i in range(rows):
+        for j in range(cols):
+            a = word[i, j]
+            b = bit[i, j]
+            for k in range(nb):
+                v[a, start + k] = v_in[i, k] + x[i, j, k]
+                v[b, start + k] = bits[i, j, k]
+
+
+@njit(cache=True)
+def edge_fields(edges, g, v, term, n_terms):
+    """Edge voltages and currents from node voltages, in one pass over the edges.
+
+    Parameters
+    ----------
+    edges : int64 (E, 2); g : (E,); v : (N, B)
+    term : int64 (N,)
+        Terminal slot of each node (-1: not a terminal).
+    n_terms : int
+
+    Returns
+    -------
+    dv, ie : (E, B)
+        Voltage plus minus minus, and current plus to minus, of every edge.
+    power : (B,)
+        Power dissipated in all edges.
+    net_out : (n_terms, B)
+        Net current leaving each terminal node through its edges.
+    """
+    n_edges = edges.shape[0]
+    nb = v.shape[1]
+    dv = np.empty((n_edges, nb))
+    ie = np.empty((n_edges, nb))
+    power = np.zeros(nb)
+    net_out = np.zeros((n_terms, nb))
+    for e in range(n_edges):
+        a = edges[e, 0]
+        b = edges[e, 1]
+        ge = g[e]
+        for k in range(nb):
+            d = v[a, k] - v[b, k]
+            dv[e, k] = d
+            ie[e, k] = ge * d
+            power[k] += ge * d * d
+        ta = term[a]
+        tb = term[b]
+        if ta >= 0:
+            for k in range(nb):
+                net_out[ta, k] += ie[e, k]
+        if tb >= 0:
+            for k in range(nb):
+                net_out[tb, k] -= ie[e, k]
+    return dv, ie, power, net_out
 
 
 # --------------------------------------------------------------------------- Python layer
@@ -503,7 +772,7 @@ def _segments(net: Network) -> tuple[np.ndarray, np.ndarray] | None:
         return None
     word, bit = np.asarray(lay.word), np.asarray(lay.bit)
     nodes = np.concatenate([word.ravel(), bit.ravel(), net.inputs, net.outputs])
-    if len(np.unique(nodes)) != net.n_nodes:
+    if not np.all(np.bincount(nodes, minlength=net.n_nodes) == 1):
         return None
     dev = np.asarray(lay.device)
     if not (np.array_equal(np.minimum(net.edges[dev, 0], net.edges[dev, 1]),
@@ -518,7 +787,7 @@ def _segments(net: Network) -> tuple[np.ndarray, np.ndarray] | None:
     if seg_word is None or seg_bit is None:
         return None
     used = np.concatenate([dev.ravel(), seg_word.ravel(), seg_bit.ravel()])
-    if len(np.unique(used)) != net.n_edges:
+    if not np.all(np.bincount(used, minlength=net.n_edges) == 1):
         return None
     return seg_word.astype(np.int64), seg_bit.astype(np.int64)
 
@@ -533,9 +802,11 @@ def crossbar_applicable(net: Network, g: np.ndarray, driven: np.ndarray,
     if not (np.all(driven) and np.all(grounded)):
         return False
     segs = crossbar_segments(net)
-    if segs is None:
+    if segs is None or net.layout is None:
         return False
     g = np.asarray(g, float)
+    if g.shape != (net.n_edges,) or not np.isfinite(g).all():
+        return False
     return bool(np.all(g[segs[0]] > 0) and np.all(g[segs[1]] > 0)
                 and np.all(g[np.asarray(net.layout.device)] >= 0))
 
@@ -571,12 +842,15 @@ class CrossbarSystem:
     >>> from memsim.solve.dc import terminals
     >>> net = memsim.crossbar(3, 4, device=memsim.devices.Resistor(1e4), r_line=0.5)
     >>> g = memsim.devices.conductances(net.model, net.x0, net.params)
-    >>> v = CrossbarSystem(net, g, terminals(net)).solve(np.ones((3, 1)))
-    >>> v.shape, bool(np.all((v >= 0) & (v <= 1)))
-    ((22, 1), True)
+    >>> v = CrossbarSystem(net, g, terminals(net)).solve(np.ones((3, 2)))
+    >>> v.shape  # 3 inputs + 4 outputs + 2 * 12 line nodes, 2 input vectors
+    (31, 2)
+    >>> direct = memsim.solve.NodalSystem(net, g, terminals(net)).solve(np.ones((3, 2)))
+    >>> bool(np.abs(v - direct).max() < 1e-12)
+    True
     """
 
-    def __init__(self, net: Network, g: np.ndarray, terms, *, rtol: float = RTOL,
+    def __init__(self, net: Network, g: np.ndarray, terms: Terminals, *, rtol: float = RTOL,
                  maxiter: int | None = None):
         self.net, self.g, self.terms = net, np.asarray(g, float), terms
         if self.g.shape != (net.n_edges,):
@@ -601,6 +875,9 @@ class CrossbarSystem:
         self.sb = np.ascontiguousarray(self.g[self.seg_bit])
         self.factors = line_factors(self.gd, self.sw, self.sb)
         self.floating = np.zeros(net.n_nodes, bool)
+        self._term = np.full(net.n_nodes, -1, np.int64)
+        self._term[net.inputs] = np.arange(len(net.inputs))
+        self._term[net.outputs] = len(net.inputs) + np.arange(len(net.outputs))
         self.iterations: list[int] = []
         self._work: np.ndarray | None = None
 
@@ -615,24 +892,126 @@ class CrossbarSystem:
         net = self.net
         v_in = np.asarray(v_in, float)
         batch = v_in.shape[1]
-        v = np.zeros((net.n_nodes, batch))
+        v = np.empty((net.n_nodes, batch))
         v[net.inputs] = v_in
+        v[net.outputs] = 0.0
         lw, iw, lb, ib = self.factors
         self.iterations = []
         for start in range(0, batch, CHUNK):
             vin = np.ascontiguousarray(v_in[:, start:start + CHUNK])
-            x = np.zeros((self.rows, self.cols, vin.shape[1]))
-            if self._work is None or self._work.shape[3] != vin.shape[1]:
-                self._work = np.empty((5, self.rows, self.cols, vin.shape[1]))
-            its = schur_pcg(self.gd, self.sw, self.sb, lw, iw, lb, ib, vin, x,
-                            self.rtol, self.maxiter, self._work)
+            width = vin.shape[1]
+            shape = (5, self.rows, self.cols) + ((width,) if width > 1 else ())
+            if self._work is None or self._work.shape != shape:
+                self._work = np.empty(shape)
+            if width == 1:  # the 2-D kernels avoid a length-1 inner loop
+                x1 = np.zeros((self.rows, self.cols))
+                its = schur_pcg1(self.gd, self.sw, lw, iw, lb, ib, vin[:, 0], x1, self.rtol,
+                                 self.maxiter, self._work)
+                x = x1[..., None]
+                bits = bit_voltages1(self.gd, lb, ib, vin[:, 0], x1)[..., None]
+            else:
+                x = np.zeros((self.rows, self.cols, width))
+                its = schur_pcg(self.gd, self.sw, self.sb, lw, iw, lb, ib, vin, x,
+                                self.rtol, self.maxiter, self._work)
+                bits = bit_voltages(self.gd, lb, ib, vin, x)
             if its < 0:
                 raise SolverError(
                     f"crossbar CG on {net.name!r} missed rtol={self.rtol:g} in "
                     f"{self.maxiter} iterations; use method='direct'")
             self.iterations.append(int(its))
-            bits = bit_voltages(self.gd, lb, ib, vin, x)
-            sl = slice(start, start + vin.shape[1])
-            v[self.word, sl] = vin[:, None, :] + x
-            v[self.bit, sl] = bits
+            _scatter(self.word, self.bit, vin, x, bits, v, start)
         return v
+
+    def fields(self, v: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Edge voltages and currents (E, B), output and input currents, power (B,) for node
+        voltages ``v`` (N, B) from :meth:`solve` (the quantities of a ``DCResult``)."""
+        net = self.net
+        n_in = len(net.inputs)
+        dv, ie, power, term = edge_fields(net.edges, self.g, v, self._term, n_in + self.cols)
+        return dv, ie, -term[n_in:], term[:n_in], power
+
+
+# --------------------------------------------------------------------------- NumPy twins
+def line_matrices_np(gd: np.ndarray, sw: np.ndarray, sb: np.ndarray):
+    """The blocks ``A_w``, ``A_b`` (sparse, cell (i, j) at index ``i * C + j``) and ``G``.
+
+    Plain scipy twin of what :func:`line_factors` factorizes; used by the tests.
+    """
+    import scipy.sparse as sp
+
+    rows, cols = gd.shape
+    n = rows * cols
+    right = np.zeros((rows, cols))  # segment to the right of word node (i, j)
+    right[:, :-1] = sw[:, 1:]
+    above = np.zeros((rows, cols))  # segment above bit node (i, j)
+    above[1:, :] = sb[:-1, :]
+    a_w = sp.diags([(gd + sw + right).ravel(), -right.ravel()[:-1], -right.ravel()[:-1]],
+                   [0, 1, -1], shape=(n, n), format="csc")
+    below = sb.copy()
+    below[-1, :] = 0.0  # the last segment goes to the (grounded) output
+    a_b = sp.diags([(gd + sb + above).ravel(), -below.ravel()[:-cols],
+                    -below.ravel()[:-cols]], [0, cols, -cols], shape=(n, n), format="csc")
+    return a_w, a_b, gd.ravel().copy()
+
+
+def schur_pcg_np(gd: np.ndarray, sw: np.ndarray, sb: np.ndarray, v_in: np.ndarray,
+                 x0: np.ndarray | None = None, rtol: float = RTOL,
+                 maxiter: int = 1000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Plain NumPy/scipy twin of :func:`schur_pcg` + :func:`bit_voltages` (tests only).
+
+    Same algorithm and stopping rule, one right-hand side at a time, with ``A_w`` and ``A_b``
+    assembled by :func:`line_matrices_np` and factorized by ``scipy.sparse.linalg.splu``.
+
+    Returns
+    -------
+    x, bits : (R, C, B)
+        Word-line drops ``w - v_in`` and bit-line voltages.
+    iterations : (B,) int, -1 where the budget ran out.
+    """
+    import scipy.sparse.linalg as spla
+
+    rows, cols = gd.shape
+    a_w, a_b, g = line_matrices_np(gd, sw, sb)
+    lu_w, lu_b = spla.splu(a_w), spla.splu(a_b)
+    batch = v_in.shape[1]
+    xs = np.zeros((rows, cols, batch)) if x0 is None else np.array(x0, float)
+    bits = np.zeros((rows, cols, batch))
+    its = np.zeros(batch, np.int64)
+    smax = sw.max()
+    for k in range(batch):
+        u = np.repeat(v_in[:, k], cols)
+        x = xs[:, :, k].ravel().copy()
+        drive = np.max(gd.sum(axis=1) * np.abs(v_in[:, k]))
+        it = 0
+        while drive > 0:
+            floor = FLOOR_ULPS * EPS * smax * np.max(np.abs(x))
+            r = g * (lu_b.solve(g * (u + x)) - u) - a_w @ x
+            if np.max(np.abs(r)) <= max(rtol * np.max(sw[:, 0] * np.abs(x[::cols])), floor):
+                break
+            if it >= maxiter:
+                it = -1
+                break
+            z = lu_w.solve(r)
+            p, rz = z.copy(), r @ z
+            while it < maxiter:
+                it += 1
+                q = a_w @ p - g * lu_b.solve(g * p)
+                pq = p @ q
+                if not pq > 0:
+                    break
+                alpha = rz / pq
+                x += alpha * p
+                r -= alpha * q
+                tol = max(rtol * np.max(sw[:, 0] * np.abs(x[::cols])), floor)
+                if np.max(np.abs(r)) <= tol:
+                    break
+                z = lu_w.solve(r)
+                rz_new = r @ z
+                p = z + (rz_new / rz) * p
+                rz = rz_new
+        if drive == 0:
+            x[:] = 0.0
+        xs[:, :, k] = x.reshape(rows, cols)
+        bits[:, :, k] = lu_b.solve(g * (u + x)).reshape(rows, cols)
+        its[k] = it
+    return xs, bits, its

@@ -24,6 +24,7 @@ from memsim.circuit.network import Network, Role
 from memsim.devices.kernels import conductances
 from memsim.devices.models import Model
 from memsim.errors import FloatingSubnetworkWarning, ParameterError, SolverError
+from memsim.solve.crossbar import CrossbarSystem, crossbar_applicable
 
 __all__ = ["DCResult", "NodalSystem", "Terminals", "solve_dc", "terminals"]
 
@@ -31,6 +32,7 @@ DENSE_MAX = 400
 """Largest number of free nodes solved with dense Cholesky; above it, sparse LU."""
 
 OutputSpec = Literal["ground", "float"] | np.ndarray
+Method = Literal["auto", "direct", "crossbar"]
 
 
 @dataclass(frozen=True)
@@ -196,6 +198,7 @@ def solve_dc(
     state: np.ndarray | None = None,
     outputs: OutputSpec = "ground",
     floating_inputs: np.ndarray | None = None,
+    method: Method = "auto",
 ) -> DCResult:
     """DC operating point of ``net`` with the devices frozen in ``state``.
 
@@ -210,6 +213,11 @@ def solve_dc(
         Which outputs are held at 0 V through their ammeters.
     floating_inputs : bool mask (n_inputs,), optional
         Inputs left disconnected (their voltages in ``inputs`` are ignored).
+    method : "auto", "direct" or "crossbar"
+        "direct" factorizes the nodal matrix (:class:`NodalSystem`); "crossbar" uses the
+        structure-exploiting :class:`~memsim.solve.crossbar.CrossbarSystem` (crossbars with
+        resistive lines, all inputs driven, all outputs grounded; KCL residual at most 1e-12
+        of the largest edge current); "auto" picks "crossbar" where it applies.
 
     Returns
     -------
@@ -218,7 +226,8 @@ def solve_dc(
     Raises
     ------
     ParameterError
-        Wrong shapes, non-finite voltages, states outside [0, 1], bad terminal options.
+        Wrong shapes, non-finite voltages, states outside [0, 1], bad terminal options, an
+        unknown ``method``, or ``method="crossbar"`` where it does not apply.
 
     Examples
     --------
@@ -245,8 +254,32 @@ def solve_dc(
     x = _check_state(net, state)
     terms = terminals(net, outputs=outputs, floating_inputs=floating_inputs)
     g = conductances(net.model, x, net.params)
-    system = NodalSystem(net, g, terms)
+    system = _system(net, g, terms, method)
+    if isinstance(system, CrossbarSystem):
+        v = system.solve(v_in)
+        return _pack(v, *system.fields(v), floating=system.floating, single=single,
+                     name=net.name)
     return _result(net, g, system, system.solve(v_in), single)
+
+
+def _system(net: Network, g: np.ndarray, terms: Terminals,
+            method: str) -> NodalSystem | CrossbarSystem:
+    if method not in ("auto", "direct", "crossbar"):
+        raise ParameterError("method", f"use 'auto', 'direct' or 'crossbar', got {method!r}")
+    if method == "crossbar" or (
+        method == "auto" and crossbar_applicable(net, g, terms.driven, terms.grounded)
+    ):
+        return CrossbarSystem(net, g, terms)
+    return NodalSystem(net, g, terms)
+
+
+def _pack(v: np.ndarray, dv: np.ndarray, i_e: np.ndarray, i_out: np.ndarray,
+          i_in: np.ndarray, power: np.ndarray, *, floating: np.ndarray, single: bool,
+          name: str) -> DCResult:
+    if not np.isfinite(v).all():
+        raise SolverError(f"non-finite node voltages in {name!r}")
+    sq = (lambda a: a[..., 0]) if single else (lambda a: a)
+    return DCResult(sq(v), sq(dv), sq(i_e), sq(i_out), sq(i_in), sq(power), floating)
 
 
 def _result(net: Network, g: np.ndarray, system: NodalSystem, v: np.ndarray,

@@ -151,7 +151,8 @@ def integrate_fixed(method, x0, t0, dt, n_steps, save_every, edges, model, param
                         dp, pwl_t, pwl_v, pwl_ptr, solver)
             x = _clip(x + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4))
         t = t0 + (step + 1) * dt
-        k1, v = rhs(t, x, edges, model, params, free_index, src, dk, dp, pwl_t, pwl_v, pwl_ptr, solver)
+        k1, v = rhs(t, x, edges, model, params, free_index, src, dk, dp, pwl_t, pwl_v, pwl_ptr,
+                    solver)
     return ts[:s], xs[:s], io[:s], ii[:s], pw[:s]
 
 
@@ -193,7 +194,8 @@ def integrate_adaptive(x0, stops, save, rtol, atol, h0, h_min, max_steps, edges,
     t = stops[0]
     h = h0
     ks = np.empty((7, ne))
-    ks[0], v = rhs(t, x, edges, model, params, free_index, src, dk, dp, pwl_t, pwl_v, pwl_ptr, solver)
+    ks[0], v = rhs(t, x, edges, model, params, free_index, src, dk, dp, pwl_t, pwl_v, pwl_ptr,
+                   solver)
     s = 0
     if save[0]:
         ts[0] = t

@@ -21,11 +21,14 @@ golden-tested without a simulator. How each part is written:
   ``.model mthK memristor(rmin rmax rinit alpha beta vt)``, one model card per distinct
   parameter set. ngspice's element has ``dR/dt = +f(V)`` (a positive voltage drives it OFF),
   the opposite of memsim's convention, so the element is connected **reversed**:
-  ``A<edge> <minus> <plus> mthK``. ngspice bounds ``R`` in [rmin, rmax] by stopping the
-  integration (it may overshoot by one step); its DC analysis uses ``rinit``.
-* **Line resistors** are ``R`` elements; **inputs** are voltage sources ``Vin_<node>`` from
+  ``a<edge> <minus> <plus> mthK``. ngspice bounds ``R`` in [rmin, rmax] by stopping the
+  integration (it may overshoot by one step); its DC analysis uses ``rinit``. The element
+  gives ngspice no usable Jacobian, so it only converges where both its ends are held by
+  sources; elsewhere (hidden layers) the threshold model is written as memsim's subcircuit
+  ``memsim_threshold`` like the other models (see :func:`threshold_form`).
+* **Line resistors** are ``R`` elements; **inputs** are voltage sources ``vin_<node>`` from
   the node to ground with DC / PULSE / SIN / PWL values (:mod:`memsim.solve.drives`);
-  grounded **outputs** are 0 V ammeters ``Vout_<node>``: ``i(vout_<node>)`` is the current
+  grounded **outputs** are 0 V ammeters ``vout_<node>``: ``i(vout_<node>)`` is the current
   flowing from the output node into its ammeter (memsim's ``output_currents``).
 * A transient is ``.tran tstep tstop 0 tmax uic``: ``uic`` starts from the capacitor initial
   conditions (the states) instead of a DC operating point, which is undefined for a state
@@ -59,8 +62,13 @@ from memsim.solve.drives import DC, PWL, Drive, Pulse, Sine
 __all__ = [
     "LEAK_OHMS",
     "NetlistNames",
+    "input_drives",
+    "names",
+    "num",
+    "source_spec",
     "subcircuit",
     "subcircuit_name",
+    "threshold_form",
     "to_netlist",
     "write_netlist",
 ]
@@ -77,27 +85,33 @@ _ROLE_LETTER = {Role.BULK: "b", Role.INPUT: "i", Role.OUTPUT: "o", Role.GROUND: 
 def num(value: float) -> str:
     """A float as the shortest text that reads back to the same float.
 
-    >>> num(16000.0), num(1e12), num(1e-14), num(0.1), num(-0.3)
-    ('16000', '1e12', '1e-14', '0.1', '-0.3')
+    >>> num(16000.0), num(1e12), num(1e-14), num(0.1), num(-0.3), num(1e-5)
+    ('16000', '1e12', '1e-14', '0.1', '-0.3', '1e-5')
+
+    Raises
+    ------
+    ParameterError
+        For a non-finite value.
     """
     value = float(value)
     if not math.isfinite(value):
         raise ParameterError("value", f"cannot write the non-finite number {value!r} to SPICE")
     plain = repr(value)
     plain = plain[:-2] if plain.endswith(".0") else plain
+    sci = plain
     for digits in range(17):
-        sci = f"{value:.{digits}e}"
-        if float(sci) == value:
-            mant, exp = sci.split("e")
+        text = f"{value:.{digits}e}"
+        if float(text) == value:
+            mant, exp = text.split("e")
             if "." in mant:
                 mant = mant.rstrip("0").rstrip(".")
             sci = f"{mant}e{int(exp)}"
             break
-    return sci if len(sci) < len(plain) else plain
+    return sci if len(sci) < len(plain) and (len(plain) > 6 or "e" in plain) else plain
 
 
 def _p_tag(p: float) -> str:
-    return "p" + num(p).replace(".", "p").replace("e+", "e")
+    return "p" + num(p).replace(".", "p")
 
 
 def subcircuit_name(model: int, window: int = 0, p: float = 2.0) -> str:
@@ -105,6 +119,11 @@ def subcircuit_name(model: int, window: int = 0, p: float = 2.0) -> str:
 
     >>> subcircuit_name(1, 2, 2.0), subcircuit_name(4)
     ('memsim_hp_biolek_p2', 'memsim_linear')
+
+    Raises
+    ------
+    ParameterError
+        For a model without a subcircuit (resistor, open).
     """
     code = Model(int(model))
     if code == Model.HP:
@@ -113,6 +132,8 @@ def subcircuit_name(model: int, window: int = 0, p: float = 2.0) -> str:
         return f"memsim_vteam_{_WINDOWS[Window(int(window))]}_{_p_tag(p)}"
     if code == Model.LINEAR:
         return "memsim_linear"
+    if code == Model.THRESHOLD:
+        return "memsim_threshold"
     raise ParameterError("model", f"{code.name} has no memsim subcircuit")
 
 
@@ -148,7 +169,8 @@ def _rate(model: Model, window: Window, p: float) -> str:
     """dx/dt as an ngspice expression, zero when it would push x out of [0, 1].
 
     Every window is >= 0 on [0, 1], so the sign of the rate is the sign of the drive (HP: the
-    current; VTEAM: which threshold is crossed) and the clamp goes into the window factor.
+    current; VTEAM: which threshold is crossed; threshold model: the voltage) and the clamp
+    goes with the window. The linear model's relaxation term needs the rate's own sign.
     """
     if model == Model.HP:
         on, off = _window(window, p, "+"), _window(window, p, "-")
@@ -157,6 +179,11 @@ def _rate(model: Model, window: Window, p: float) -> str:
         on = f"kon*pwr(max({_PORT}/von-1,0),aon)*{_window(window, p, '+')}"
         off = f"koff*pwr(max({_PORT}/voff-1,0),aoff)*{_window(window, p, '-')}"
         return f"{on}-{off}"
+    if model == Model.THRESHOLD:
+        # f(v) piecewise, as memsim's kernel: exactly alpha v below threshold
+        f = (f"({_PORT}>vt ? alpha*vt+beta*({_PORT}-vt) : ({_PORT}<-vt ? "
+             f"-alpha*vt+beta*({_PORT}+vt) : alpha*{_PORT}))")
+        return f"{f}/(roff-ron)*({_PORT}>0 ? u(1-v(x)) : u(v(x)))"
     rate = f"(ron*{_CUR}/beta-alpha*(1-v(x)))"
     return f"({rate}>0 ? {rate}*u(1-v(x)) : {rate}*u(v(x)))"
 
@@ -166,12 +193,15 @@ _PARAMS = {
     Model.VTEAM: "ron=1000 roff=10000 kon=10 koff=10 von=-0.3 voff=0.3 aon=3 aoff=3 x0=0.5 "
                  "hold=0",
     Model.LINEAR: "ron=100 roff=10000 alpha=0 beta=10 x0=0.5 hold=0",
+    Model.THRESHOLD: "ron=1000 roff=10000 alpha=0 beta=1e6 vt=1 x0=0.5 hold=0",
 }
 _RATE_DOC = {
     Model.HP: "* dx/dt = kdrift i F(x, i)   (kdrift = mu_v ron / D^2)",
     Model.VTEAM: "* dx/dt = kon (v/von - 1)^aon F(x,+) for v < von; "
                  "-koff (v/voff - 1)^aoff F(x,-) for v > voff",
     Model.LINEAR: "* dx/dt = ron i / beta - alpha (1 - x)   (Caravelli, x = 1 - w)",
+    Model.THRESHOLD: "* dx/dt = f(v) / (roff - ron), f(v) = beta v + (alpha - beta)/2 "
+                     "(|v + vt| - |v - vt|)",
 }
 
 
@@ -184,6 +214,11 @@ def subcircuit(model: int, window: int = 0, p: float = 2.0) -> str:
     * dx/dt = ron i / beta - alpha (1 - x)   (Caravelli, x = 1 - w)
     Cx x 0 1 IC={x0}
     Rleak x 0 1e12
+
+    Raises
+    ------
+    ParameterError
+        For a model without a subcircuit (resistor, open).
     """
     code = Model(int(model))
     name = subcircuit_name(code, window, p)
@@ -228,12 +263,16 @@ def _unique(names: Sequence[str], reserved: set[str]) -> list[str]:
     return out
 
 
-_LETTER = {Model.RESISTOR: "r", Model.HP: "x", Model.VTEAM: "x", Model.LINEAR: "x",
-           Model.THRESHOLD: "a", Model.OPEN: ""}
+def names(net: Network, *, xspice: bool = False) -> NetlistNames:
+    """SPICE names of a network's nodes and edges (deterministic, collision-free).
 
+    ``xspice``: threshold devices are XSPICE elements (``a…``) rather than subcircuits.
 
-def names(net: Network) -> NetlistNames:
-    """SPICE names of a network's nodes and edges (deterministic, collision-free)."""
+    >>> import memsim
+    >>> nm = names(memsim.layered([1, 1], device=memsim.devices.preset("biolek2009")))
+    >>> nm.nodes, nm.element, nm.state_vector(0)
+    (('in0', 'out0'), ('xin0_out0',), 'xin0_out0.x')
+    """
     ground = [k for k in range(net.n_nodes) if net.roles[k] == Role.GROUND]
     others = [k for k in range(net.n_nodes) if net.roles[k] != Role.GROUND]
     nodes = [""] * net.n_nodes
@@ -246,8 +285,43 @@ def names(net: Network) -> NetlistNames:
         for k, s in zip(ground[1:], rest, strict=True):
             nodes[k] = s
     edges = _unique(net.edge_names, set())
-    element = [_LETTER[Model(int(m))] + s for m, s in zip(net.model, edges, strict=True)]
+    letters = {int(Model.RESISTOR): "r", int(Model.OPEN): "",
+               int(Model.THRESHOLD): "a" if xspice else "x"}
+    element = [letters.get(int(m), "x") + s for m, s in zip(net.model, edges, strict=True)]
     return NetlistNames(tuple(nodes), tuple(edges), tuple(element))
+
+
+def threshold_form(net: Network, drive: Any = None, *, outputs: OutputSpec = "ground",
+                   threshold: str = "auto") -> str:
+    """How threshold devices are written: ``"xspice"`` or ``"subckt"``.
+
+    ``"auto"`` picks ngspice's XSPICE ``memristor`` when both ends of every threshold device
+    are held by a source (driven input, grounded output, ground), and memsim's subcircuit
+    otherwise. The XSPICE model reports no usable Jacobian (its DC analysis leaves the node
+    equations singular, and in a transient its partial derivative is an integration factor,
+    not a conductance), so ngspice's Newton iteration fails ("timestep too small") as soon as
+    a free node hangs on threshold devices only, as in every hidden layer.
+
+    Raises
+    ------
+    ParameterError
+        If ``threshold`` is not "auto", "xspice" or "subckt".
+
+    >>> import memsim
+    >>> net = memsim.layered([2, 4, 2], device=memsim.devices.preset("pershin2011"))
+    >>> threshold_form(net, 1.0), threshold_form(net, 1.0, threshold="xspice")
+    ('subckt', 'xspice')
+    """
+    if threshold not in ("auto", "xspice", "subckt"):
+        raise ParameterError("threshold", f"use 'auto', 'xspice' or 'subckt', got {threshold!r}")
+    if threshold != "auto":
+        return threshold
+    held = net.roles == Role.GROUND
+    drives = input_drives(net, drive)
+    held[net.inputs[[d is not None for d in drives]]] = True
+    held[net.outputs[terminals(net, outputs=outputs).grounded]] = True
+    ends = net.edges[net.model == Model.THRESHOLD]
+    return "xspice" if held[ends].all() else "subckt"
 
 
 # --------------------------------------------------------------------------- drives
@@ -257,17 +331,17 @@ def source_spec(drive: Drive) -> str:
     >>> source_spec(Sine(1.0, 50.0, phase=90.0))
     'SIN(0 1 50 0 0 90)'
     >>> source_spec(Pulse(0.0, 1.0, delay=1e-3, rise=1e-6, fall=1e-6, width=1e-3))
-    'PULSE(0 1 0.001 1e-06 1e-06 0.001 0)'
+    'PULSE(0 1 0.001 1e-6 1e-6 0.001 0)'
     """
     if isinstance(drive, DC):
         return f"DC {num(drive.v)}"
     if isinstance(drive, Pulse):
-        vals = (drive.v1, drive.v2, drive.delay, drive.rise, drive.fall, drive.width,
-                drive.period)
-        return "PULSE(" + " ".join(num(v) for v in vals) + ")"
+        pulse = (drive.v1, drive.v2, drive.delay, drive.rise, drive.fall, drive.width,
+                 drive.period)
+        return "PULSE(" + " ".join(num(v) for v in pulse) + ")"
     if isinstance(drive, Sine):
-        vals = (drive.offset, drive.amplitude, drive.frequency, drive.delay, 0.0, drive.phase)
-        return "SIN(" + " ".join(num(v) for v in vals) + ")"
+        sine = (drive.offset, drive.amplitude, drive.frequency, drive.delay, 0.0, drive.phase)
+        return "SIN(" + " ".join(num(v) for v in sine) + ")"
     if isinstance(drive, PWL):
         pairs = [f"{num(t)} {num(v)}" for t, v in zip(drive.times, drive.values, strict=True)]
         chunks = [" ".join(pairs[k:k + 6]) for k in range(0, len(pairs), 6)]
@@ -275,7 +349,18 @@ def source_spec(drive: Drive) -> str:
     raise ParameterError("drive", f"cannot write {drive!r} as a SPICE source")
 
 
-def _drives(net: Network, drive: Any) -> list[Drive | None]:
+def input_drives(net: Network, drive: Any) -> list[Drive | None]:
+    """One drive (or None: floating) per input, from any form :func:`memsim.simulate` takes.
+
+    Raises
+    ------
+    ParameterError
+        For an unknown input name or index, a wrong count, or something that is not a drive.
+
+    >>> import memsim
+    >>> input_drives(memsim.crossbar(2, 1, device=memsim.devices.Resistor(1.0)), {"in1": 0.5})
+    [None, DC(v=0.5)]
+    """
     if drive is None:
         return [None] * len(net.inputs)
     in_names = [net.node_names[i] for i in net.inputs]
@@ -332,31 +417,41 @@ def _meta_lines(net: Network, nm: NetlistNames) -> list[str]:
     for e, s in enumerate(nm.edges):
         if s != net.edge_names[e]:
             out.append(f"{tag} rename edge {s} {json.dumps(net.edge_names[e])}")
-    for e in np.flatnonzero(net.model == Model.OPEN):
+    for e in np.flatnonzero(net.model == Model.OPEN).tolist():
         a, b = net.edges[e]
         row = " ".join(num(v) for v in net.params[e])
-        out.append(f"{tag} open {nm.edges[e]} {nm.nodes[a]} {nm.nodes[b]} {row} "
+        out.append(f"{tag} open {e} {nm.edges[e]} {nm.nodes[a]} {nm.nodes[b]} {row} "
                    f"{num(net.x0[e])}")
     return out
 
 
-def _instance(net: Network, e: int, x0: float, hold: bool) -> tuple[str, str]:
-    """Parameters text and subcircuit name of a subcircuit device."""
-    code = Model(int(net.model[e]))
-    p = net.params[e]
+def _variant(net: Network, e: int) -> tuple[int, int, float]:
+    """(model, window, p) of a subcircuit device: which ``.subckt`` it instantiates."""
+    code, p = int(net.model[e]), net.params[e]
     if code == Model.HP:
-        sub = subcircuit_name(code, int(p[3]), p[4])
-        vals = {"ron": p[0], "roff": p[1], "kdrift": p[2]}
-    elif code == Model.VTEAM:
-        sub = subcircuit_name(code, int(p[8]), p[9])
-        vals = {"ron": p[0], "roff": p[1], "kon": p[2], "koff": p[3], "von": p[4],
-                "voff": p[5], "aon": p[6], "aoff": p[7]}
-    else:
-        sub = subcircuit_name(code)
-        vals = {"ron": p[0], "roff": p[1], "alpha": p[2], "beta": p[3]}
-    vals["x0"] = x0
-    text = " ".join(f"{k}={num(v)}" for k, v in vals.items())
-    return (text + " hold=1" if hold else text), sub
+        return code, int(p[3]), float(p[4])
+    if code == Model.VTEAM:
+        return code, int(p[8]), float(p[9])
+    return code, 0, 2.0
+
+
+_FIELDS = {
+    Model.HP: ("ron", "roff", "kdrift"),
+    Model.VTEAM: ("ron", "roff", "kon", "koff", "von", "voff", "aon", "aoff"),
+    Model.LINEAR: ("ron", "roff", "alpha", "beta"),
+    Model.THRESHOLD: ("ron", "roff", "alpha", "beta", "vt"),
+}
+"""Instance parameters of each subcircuit, in the order of the packed parameter row."""
+
+
+def _instance(net: Network, e: int, x0: float, hold: bool) -> str:
+    """``<subckt> k=v ...`` of a subcircuit device."""
+    code = Model(int(net.model[e]))
+    vals = [f"{k}={num(v)}" for k, v in zip(_FIELDS[code], net.params[e], strict=False)]
+    vals.append(f"x0={num(x0)}")
+    if hold:
+        vals.append("hold=1")
+    return f"{subcircuit_name(*_variant(net, e))} " + " ".join(vals)
 
 
 def _threshold_model(p: np.ndarray, x0: float) -> str:
@@ -376,6 +471,7 @@ def to_netlist(
     state: np.ndarray | None = None,
     outputs: OutputSpec = "ground",
     options: Mapping[str, float | str] | None = None,
+    threshold: str = "auto",
     save: bool = True,
     probe_threshold: bool = False,
     title: str | None = None,
@@ -399,12 +495,14 @@ def to_netlist(
         Which outputs get a 0 V ammeter (the others float).
     options : mapping, optional
         ``.options`` entries, e.g. ``{"reltol": 1e-5}``.
+    threshold : {"auto", "xspice", "subckt"}
+        Form of threshold devices, see :func:`threshold_form`.
     save : bool
         With a transient, write ``.save`` lines for the states, terminal currents and probes
         (only those vectors are kept, which saves memory on large networks).
     probe_threshold : bool
-        Put a 0 V ammeter ``Vprobe_<edge>`` in series with every threshold device, so its
-        current (and hence its resistance) can be read back. Off by default.
+        Put a 0 V ammeter ``vprobe_<edge>`` in series with every XSPICE threshold device, so
+        its current (and hence its resistance) can be read back.
     title : str, optional
         The title line (default: "memsim netlist: <network name>").
 
@@ -416,18 +514,26 @@ def to_netlist(
     Raises
     ------
     ParameterError
-        For a bad drive, state, time or output mask, or both ``op`` and a transient.
+        For a bad drive, state, time, output mask or threshold form, or both ``op`` and a
+        transient.
 
     Examples
     --------
     >>> import networkx as nx, memsim
     >>> from memsim.solve.drives import Sine
     >>> net = memsim.from_networkx(nx.path_graph(["a", "b"]), inputs=["a"], outputs=["b"],
-    ...                            device=memsim.devices.preset("biolek2009"))
+    ...                            device=memsim.devices.preset("strukov2008"))
     >>> text = to_netlist(net, Sine(1.0, 1.0), t_end=1.0)
-    >>> [s for s in text.splitlines() if s[:1] in "VX"]
-    ['Vin_a a 0 SIN(0 1 1 0 0 0)', 'Vout_b b 0 DC 0', 'Xa_b a b memsim_hp_biolek_p2 ron=100 \
-roff=16000 kdrift=10000.000000000002 x0=0.1']
+    >>> for line in text.splitlines()[-8:]:
+    ...     print(line)
+    vin_a a 0 SIN(0 1 1 0 0 0)
+    * outputs: 0 V ammeters; i(vout_<node>) flows from the node into the ammeter
+    vout_b b 0 DC 0
+    * devices
+    xa_b a b memsim_hp_none_p2 ron=100 roff=16000 kdrift=9999.999999999998 x0=0.1
+    .tran 0.001 1 0 0.001 uic
+    .save v(xa_b.x) i(vout_b) i(vin_a)
+    .end
     """
     if op and t_end is not None:
         raise ParameterError("op", "write either a DC operating point (op=True) or a "
@@ -446,28 +552,22 @@ roff=16000 kdrift=10000.000000000002 x0=0.1']
         max_step = t_step if max_step is None else max_step
         if not (math.isfinite(max_step) and max_step > 0):
             raise ParameterError("max_step", f"must be a positive time, got {max_step!r}")
-    drives = _drives(net, drive)
+    drives = input_drives(net, drive)
     terms = terminals(net, outputs=outputs)
-    nm = names(net)
+    xspice = threshold_form(net, drive, outputs=outputs, threshold=threshold) == "xspice"
+    nm = names(net, xspice=xspice)
     lines = [title or f"memsim netlist: {net.name}"]
     lines += _meta_lines(net, nm)
 
-    variants: list[tuple[int, int, float]] = []
-    for e in range(net.n_edges):
-        code = int(net.model[e])
-        if code in (Model.HP, Model.VTEAM, Model.LINEAR):
-            p = net.params[e]
-            key = (code, int(p[3]), float(p[4])) if code == Model.HP else (
-                (code, int(p[8]), float(p[9])) if code == Model.VTEAM else (code, 0, 2.0))
-            if key not in variants:
-                variants.append(key)
+    subckt = net.memristive & ~((net.model == Model.THRESHOLD) & xspice)
+    variants = list(dict.fromkeys(_variant(net, e) for e in np.flatnonzero(subckt).tolist()))
     if variants:
         lines += ["*", "* memsim memristors: state x = v(x) on a 1 F capacitor (x = 1 is ON),",
                   "* port current v(plus,minus)/R(x), R(x) = roff - x (roff - ron)"]
-        for key in variants:
-            lines.append(subcircuit(*key))
+        lines += [subcircuit(*key) for key in variants]
     models: dict[str, str] = {}
     device_lines: list[str] = []
+    probes: list[int] = []
     for e in range(net.n_edges):
         code = Model(int(net.model[e]))
         if code == Model.OPEN:
@@ -475,39 +575,37 @@ roff=16000 kdrift=10000.000000000002 x0=0.1']
         a, b = (nm.nodes[k] for k in net.edges[e])
         if code == Model.RESISTOR:
             device_lines.append(f"{nm.element[e]} {a} {b} {num(net.params[e, 0])}")
-        elif code == Model.THRESHOLD:
+        elif subckt[e]:
+            device_lines.append(f"{nm.element[e]} {a} {b} {_instance(net, e, x0[e], op)}")
+        else:
             card = _threshold_model(net.params[e], float(x0[e]))
-            if card not in models:
-                models[card] = f"mth{len(models)}"
+            models.setdefault(card, f"mth{len(models)}")
             if probe_threshold:
                 mid = f"{nm.edges[e]}_probe"
-                device_lines.append(f"Vprobe_{nm.edges[e]} {a} {mid} DC 0")
+                device_lines.append(f"vprobe_{nm.edges[e]} {a} {mid} DC 0")
                 a = mid
+                probes.append(e)
             device_lines.append(f"{nm.element[e]} {b} {a} {models[card]}")
-        else:
-            params, sub = _instance(net, e, float(x0[e]), op)
-            device_lines.append(f"{nm.element[e]} {a} {b} {sub} {params}")
     if models:
         lines += ["*", "* threshold devices: XSPICE memristor connected minus-to-plus, since",
                   "* ngspice's dR/dt = +f(V) drives it OFF and memsim's positive v drives ON"]
         lines += [f".model {name} {card}" for card, name in models.items()]
-    lines.append("*")
-    lines.append("* inputs")
+    lines += ["*", "* inputs"]
     for k, node in enumerate(net.inputs):
         d = drives[k]
         if d is None:
             lines.append(f"* {nm.nodes[node]} floats (no drive)")
         else:
-            lines.append(f"Vin_{nm.nodes[node]} {nm.nodes[node]} 0 {source_spec(d)}")
+            lines.append(f"vin_{nm.nodes[node]} {nm.nodes[node]} 0 {source_spec(d)}")
     lines.append("* outputs: 0 V ammeters; i(vout_<node>) flows from the node into the ammeter")
     for k, node in enumerate(net.outputs):
         if terms.grounded[k]:
-            lines.append(f"Vout_{nm.nodes[node]} {nm.nodes[node]} 0 DC 0")
+            lines.append(f"vout_{nm.nodes[node]} {nm.nodes[node]} 0 DC 0")
         else:
             lines.append(f"* {nm.nodes[node]} floats (no ammeter)")
-    for k in np.flatnonzero(net.roles == Role.GROUND):
+    for k in np.flatnonzero(net.roles == Role.GROUND).tolist():
         if nm.nodes[k] != "0":
-            lines.append(f"Vgnd_{nm.nodes[k]} {nm.nodes[k]} 0 DC 0")
+            lines.append(f"vgnd_{nm.nodes[k]} {nm.nodes[k]} 0 DC 0")
     lines.append("* devices")
     lines += device_lines
     if options:
@@ -519,18 +617,14 @@ roff=16000 kdrift=10000.000000000002 x0=0.1']
         assert t_step is not None and max_step is not None
         lines.append(f".tran {num(t_step)} {num(t_end)} 0 {num(max_step)} uic")
         if save:
-            vecs = [f"v({nm.state_vector(e)})" for e in range(net.n_edges)
-                    if net.model[e] in (Model.HP, Model.VTEAM, Model.LINEAR)]
+            vecs = [f"v({nm.state_vector(e)})" for e in np.flatnonzero(subckt).tolist()]
             vecs += [f"i(vout_{nm.nodes[n]})" for k, n in enumerate(net.outputs)
                      if terms.grounded[k]]
             vecs += [f"i(vin_{nm.nodes[n]})" for k, n in enumerate(net.inputs)
                      if drives[k] is not None]
-            if probe_threshold:
-                ends: list[str] = []
-                for e in np.flatnonzero(net.model == Model.THRESHOLD):
-                    vecs.append(f"i(vprobe_{nm.edges[e]})")
-                    ends += [nm.nodes[k] for k in net.edges[e] if nm.nodes[k] != "0"]
-                vecs += [f"v({s})" for s in dict.fromkeys(ends)]
+            vecs += [f"i(vprobe_{nm.edges[e]})" for e in probes]
+            ends = [nm.nodes[k] for e in probes for k in net.edges[e]]
+            vecs += [f"v({s})" for s in dict.fromkeys(ends) if s != "0"]
             lines += _wrap(".save", vecs)
     lines.append(".end")
     return "\n".join(lines) + "\n"
@@ -543,7 +637,7 @@ def write_netlist(path: str | Path, net: Network, drive: Any = None, **kwargs: A
     >>> net = memsim.crossbar(1, 1, device=memsim.devices.Resistor(1e3))
     >>> p = write_netlist(pathlib.Path(tempfile.mkdtemp()) / "r.cir", net, 1.0)
     >>> p.read_text().splitlines()[-2]
-    'Rm0_0 in0 out0 1000'
+    'rm0_0 in0 out0 1000'
     """
     p = Path(path)
     p.write_text(to_netlist(net, drive, **kwargs), encoding="utf-8")

@@ -31,6 +31,7 @@ __all__ = [
     "NgspiceError",
     "SpiceRun",
     "library_path",
+    "ngspice_executable",
     "read_raw",
     "run_batch",
     "run_shared",
@@ -123,9 +124,15 @@ def library_path() -> str:
                        "or set NGSPICE_LIBRARY_PATH to the library file")
 
 
-class _DropVersionWarning(logging.Filter):
+class _QuietNgspice(logging.Filter):
+    """Drops PySpice's "Unsupported Ngspice version" warning and demotes ngspice's own
+    messages to DEBUG: memsim reports failures itself, with ngspice's output attached."""
+
     def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith("Unsupported Ngspice version")
+        if str(record.msg).startswith("Unsupported Ngspice version"):
+            return False
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
 
 
 _LOCK = threading.Lock()
@@ -138,8 +145,7 @@ def _shared() -> Any:
     if _SHARED is not None:
         return _SHARED
     path = library_path()
-    logging.getLogger("PySpice.Spice.NgSpice.Shared.NgSpiceShared").addFilter(
-        _DropVersionWarning())
+    logging.getLogger("PySpice.Spice.NgSpice.Shared.NgSpiceShared").addFilter(_QuietNgspice())
     try:
         from PySpice.Spice.NgSpice.Shared import NgSpiceShared
     except ImportError as exc:  # pragma: no cover - PySpice is a dependency
@@ -190,11 +196,13 @@ def run_shared(netlist: str) -> SpiceRun:
     with _LOCK:
         ng = _shared()
         start = time.perf_counter()
+        loaded = ""
         try:
             ng.load_circuit(netlist)
+            loaded = ng.stdout + "\n" + ng.stderr
             ng.run()
         except (NgSpiceCircuitError, NgSpiceCommandError, NameError) as exc:
-            text = "\n".join([ng.stdout, ng.stderr])
+            text = "\n".join([loaded, ng.stdout, ng.stderr])
             _clear(ng)
             raise NgspiceError(f"ngspice failed ({type(exc).__name__}):\n{_tail(text)}") from None
         plot_name = ng.last_plot
@@ -225,6 +233,9 @@ def _clear(ng: Any) -> None:
 
 def ngspice_executable() -> str:
     """Path of the ``ngspice`` program.
+
+    >>> ngspice_executable().endswith("ngspice")
+    True
 
     Raises
     ------
@@ -273,7 +284,15 @@ def run_batch(netlist: str, *, timeout: float | None = None) -> SpiceRun:
 
 
 def read_raw(path: str | Path) -> dict[str, np.ndarray]:
-    """The vectors of the last plot in an ngspice binary (or ASCII) raw file.
+    r"""The vectors of the last plot in an ngspice binary (or ASCII) raw file.
+
+    >>> import pathlib, tempfile
+    >>> raw = pathlib.Path(tempfile.mkdtemp()) / "a.raw"
+    >>> _ = raw.write_text("Title: t\nPlotname: Transient Analysis\nFlags: real\n"
+    ...                    "No. Variables: 2\nNo. Points: 2\nVariables:\n\t0\ttime\ttime\n"
+    ...                    "\t1\tv(a)\tvoltage\nValues:\n 0\t0\n\t1\n 1\t1e-3\n\t2\n")
+    >>> {k: v.tolist() for k, v in read_raw(raw).items()}
+    {'time': [0.0, 0.001], 'a': [1.0, 2.0]}
 
     Raises
     ------

@@ -1,0 +1,122 @@
+"""memsim's crossbar DC solver against badcrossbar 1.1.0, side by side in one run.
+
+Linear crossbars with line resistance (devices drawn uniformly in 1 kohm..100 kohm, every line
+segment 0.5 ohm), inputs drawn uniformly in [0, 1] V (so every output current is positive and
+its relative error is meaningful). Both tools compute all node voltages and branch currents.
+
+memsim is timed two ways, both after a warm-up that compiles the numba kernels:
+
+* ``new R``: a network with the new device resistances is made from a template crossbar
+  (``net.with_params``) and solved, as badcrossbar gets fresh resistances on every call;
+* ``solve``: ``memsim.solve_dc`` on an existing network (its structure analysis cached).
+
+Each time is the median of ``--repeats`` runs. badcrossbar is only a benchmark oracle: it is
+not a memsim dependency; without it this script prints "skipped" and exits 0.
+
+Run:  .venv/bin/python benchmarks/bench_crossbar_dc.py [--repeats 3] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+CASES = [(64, 64, 1), (128, 128, 1), (256, 256, 1), (128, 128, 64)]
+R_LINE = 0.5
+
+
+def _median_time(fn: Callable[[], object], repeats: int) -> tuple[float, object]:
+    times, out = [], None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=3, help="timed runs per case (median)")
+    ap.add_argument("--quick", action="store_true", help="only the 64x64 case (smoke test)")
+    ap.add_argument("--seed", type=int, default=2026)
+    args = ap.parse_args(argv)
+
+    try:
+        import badcrossbar
+    except ImportError as exc:
+        print(f"skipped: badcrossbar is not importable ({exc}); it is a benchmark-only oracle: "
+              "apt-get install libcairo2-dev pkg-config && pip install badcrossbar==1.1.0")
+        return 0
+    # badcrossbar calls logging.basicConfig(level=INFO) on import: quiet its progress lines.
+    logging.getLogger().setLevel(logging.WARNING)
+
+    from importlib.metadata import version
+
+    import memsim
+    from memsim.solve.crossbar import CrossbarSystem
+
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores; python "
+          f"{platform.python_version()}; badcrossbar {version('badcrossbar')}")
+    # warm-up: numba compilation (cached on disk after the first run)
+    warm = memsim.crossbar(4, 5, device=memsim.devices.Resistor(1e4), r_line=R_LINE)
+    memsim.solve_dc(warm, np.ones((4, 2)))
+
+    rng = np.random.default_rng(args.seed)
+    cases = CASES[:1] if args.quick else CASES
+    header = (f"{'case':>14} {'badcrossbar':>12} {'memsim new R':>13} {'memsim solve':>13} "
+              f"{'ratio new R':>12} {'ratio solve':>12} {'CG its':>7} {'max rel err':>12}")
+    print(header)
+    rows = []
+    for n_rows, n_cols, batch in cases:
+        res = rng.uniform(1e3, 1e5, (n_rows, n_cols))
+        v = rng.uniform(0.0, 1.0, (n_rows, batch))
+        template = memsim.crossbar(n_rows, n_cols, device=memsim.devices.Resistor(1e4),
+                                   r_line=R_LINE)
+        params = template.params.copy()
+        params[template.layout.device.ravel(), 0] = res.ravel()
+
+        def fresh(params: np.ndarray = params, template: memsim.Network = template,
+                  v: np.ndarray = v) -> memsim.DCResult:
+            return memsim.solve_dc(template.with_params(params), v)
+
+        net = template.with_params(params)
+        memsim.solve_dc(net, v)  # caches the structure analysis of ``net``
+        t_bc, sol = _median_time(
+            lambda res=res, v=v: badcrossbar.compute(v, res, r_i=R_LINE), args.repeats)
+        t_new, _ = _median_time(fresh, args.repeats)
+        t_solve, out = _median_time(lambda net=net, v=v: memsim.solve_dc(net, v), args.repeats)
+        i_bc = np.asarray(sol.currents.output).T  # (n_cols, batch)
+        i_ms = out.output_currents.reshape(n_cols, batch)
+        err = float(np.max(np.abs(i_ms - i_bc) / np.abs(i_bc)))
+        g = memsim.devices.conductances(net.model, net.x0, net.params)
+        from memsim.solve.dc import terminals
+
+        system = CrossbarSystem(net, g, terminals(net))
+        system.solve(v)
+        its = max(system.iterations)
+        label = f"{n_rows}x{n_cols} B={batch}"
+        line = (f"{label:>14} {t_bc:11.3f}s {t_new:12.4f}s {t_solve:12.4f}s "
+                f"{t_bc / t_new:11.1f}x {t_bc / t_solve:11.1f}x {its:7d} {err:12.2e}")
+        print(line, flush=True)
+        rows.append((label, t_bc, t_new, t_solve, its, err))
+
+    print("\nmarkdown:")
+    print("| case | badcrossbar (s) | memsim, new R (s) | memsim, solve (s) | speed-up new R "
+          "| speed-up solve | CG iterations | max rel. error of output currents |")
+    print("|---|---|---|---|---|---|---|---|")
+    for label, t_bc, t_new, t_solve, its, err in rows:
+        print(f"| {label} | {t_bc:.3f} | {t_new:.4f} | {t_solve:.4f} | {t_bc / t_new:.1f}x "
+              f"| {t_bc / t_solve:.1f}x | {its} | {err:.1e} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,231 @@
+"""Plain-NumPy twins of the learning kernels, used only by the tests to check them.
+
+They follow the same protocol step by step but solve the circuit with
+:func:`memsim.solve_dc` (scipy factorizations, scipy floating-component search) and the device
+rates with :func:`memsim.devices.reference.rates_np`, and draw the same random numbers in the
+same order, so a kernel run and its twin agree to rounding.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from memsim.circuit.network import Network
+from memsim.devices.models import Model
+from memsim.devices.reference import conductances_np, rates_np
+from memsim.errors import FloatingSubnetworkWarning
+from memsim.learn.config import CircuitConfig
+from memsim.solve.dc import solve_dc
+
+__all__ = ["exact_rates_np", "pulse_np", "train_circuit_np", "train_extremal_np"]
+
+
+def exact_rates_np(model: np.ndarray, x: np.ndarray, v: np.ndarray,
+                   params: np.ndarray) -> np.ndarray:
+    """Twin of :func:`memsim.learn.kernels.exact_rate` over all edges."""
+    r = rates_np(model, x, v, params)
+    alpha, beta, vt = params[:, 2], params[:, 3], params[:, 4]
+    f = np.where(v > vt, beta * (v - vt) + alpha * vt,
+                 np.where(v < -vt, beta * (v + vt) - alpha * vt, alpha * v))
+    exact = f / (params[:, 1] - params[:, 0])
+    exact = np.where(((x >= 1) & (exact > 0)) | ((x <= 0) & (exact < 0)), 0.0, exact)
+    return np.where(model == Model.THRESHOLD, exact, r)
+
+
+def _solve(net: Network, x: np.ndarray, v_in: np.ndarray, driven: np.ndarray,
+           grounded: np.ndarray):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FloatingSubnetworkWarning)
+        return solve_dc(net, v_in, state=x, outputs=grounded, floating_inputs=~driven)
+
+
+def _rhs(net: Network, x, v_in, driven, grounded):
+    r = _solve(net, x, v_in, driven, grounded)
+    return exact_rates_np(net.model, x, r.edge_voltages, net.params), float(r.power), r
+
+
+def pulse_np(net: Network, x: np.ndarray, v_in: np.ndarray, driven: np.ndarray,
+             grounded: np.ndarray, duration: float, n_sub: int):
+    """Twin of :func:`memsim.learn.kernels.pulse`: returns new states, energy, first DCResult."""
+    k1, p1, first = _rhs(net, x, v_in, driven, grounded)
+    xn = x.copy()
+    energy = 0.0
+    if duration <= 0:
+        return xn, energy, first
+    dt = duration / n_sub
+    for s in range(n_sub):
+        if s > 0:
+            k1, p1, _ = _rhs(net, xn, v_in, driven, grounded)
+        if not k1.any():
+            energy += p1 * dt * (n_sub - s)
+            break
+        k2, p2, _ = _rhs(net, np.clip(xn + dt / 2 * k1, 0, 1), v_in, driven, grounded)
+        k3, p3, _ = _rhs(net, np.clip(xn + dt / 2 * k2, 0, 1), v_in, driven, grounded)
+        k4, p4, _ = _rhs(net, np.clip(xn + dt * k3, 0, 1), v_in, driven, grounded)
+        xn = np.clip(xn + dt / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4), 0, 1)
+        energy += dt / 6.0 * (p1 + 2.0 * p2 + 2.0 * p3 + p4)
+    return xn, energy, first
+
+
+def _noisy(x_old: np.ndarray, x_new: np.ndarray, sigma: float, rng: np.random.Generator):
+    if sigma <= 0:
+        return x_new
+    out = x_new.copy()
+    for e in np.flatnonzero(x_new != x_old):
+        f = max(0.0, 1.0 + sigma * rng.standard_normal())
+        out[e] = np.clip(x_old[e] + (x_new[e] - x_old[e]) * f, 0.0, 1.0)
+    return out
+
+
+def train_circuit_np(net: Network, params: np.ndarray, x0: np.ndarray, patterns: np.ndarray,
+                     era_targets: np.ndarray, config: CircuitConfig, max_steps: int,
+                     rng: np.random.Generator) -> dict:
+    """Twin of :func:`memsim.learn.kernels.train_circuit` (records as a dict)."""
+    c = config
+    cur = net.with_params(params)
+    model = cur.model.copy()
+    x = x0.copy()
+    n_in, n_out = len(net.inputs), len(net.outputs)
+    pruned_at = np.full(net.n_edges, -1)
+    rec: dict[str, list] = {k: [] for k in ("pattern", "winner", "correct", "era", "iout",
+                                             "energy", "power", "states")}
+    era_info = np.zeros((len(era_targets), 4), np.int64)
+    order = np.arange(len(patterns))
+    t = 0
+
+    def prune(x: np.ndarray) -> None:
+        nonlocal cur
+        if c.prune_state is None:
+            return
+        changed = False
+        for e in range(net.n_edges):
+            live = model[e] not in (Model.OPEN, Model.RESISTOR)
+            if live and x[e] <= c.prune_state:
+                if c.prune_probability >= 1.0 or rng.random() < c.prune_probability:
+                    model[e] = Model.OPEN
+                    pruned_at[e] = t
+                    changed = True
+        if changed:
+            cur = cur.replace(model=model.copy())
+
+    def inactive_driven(active: np.ndarray) -> np.ndarray:
+        return active | (c.inactive_inputs == "ground")
+
+    for era, targets in enumerate(era_targets):
+        steps = mistakes = 0
+        era_info[era, 1] = -1
+        order = np.arange(len(patterns))
+        while steps < max_steps and not era_info[era, 0]:
+            if c.shuffle:
+                for j in range(len(order) - 1, 0, -1):
+                    q = rng.integers(0, j + 1)
+                    order[j], order[q] = order[q], order[j]
+            pass_mistakes = done = 0
+            for p in order.copy():
+                if steps >= max_steps:
+                    break
+                pat = patterns[p]
+                active = pat != 0
+                v_read = np.where(active, c.v_read * pat, 0.0)
+                x_new, e_read, res = pulse_np(cur, x, v_read, inactive_driven(active),
+                                              np.ones(n_out, bool), c.t_read, c.substeps)
+                iout = res.output_currents
+                power = float(res.power)
+                x = x_new
+                w = int(np.argmax(iout)) if iout.max() > c.min_current else -1
+                ok = w == targets[p]
+                e_inh = e_norm = 0.0
+                if not ok:
+                    pass_mistakes += 1
+                    mistakes += 1
+                    if w >= 0:
+                        only = np.zeros(n_out, bool)
+                        only[w] = True
+                        xn, e_inh, _ = pulse_np(cur, x, np.where(active, c.v_inhibit * pat, 0.0),
+                                                inactive_driven(active), only, c.t_inhibit,
+                                                c.substeps)
+                        x = _noisy(x, xn, c.c2c_noise, rng)
+                        prune(x)
+                    xn, e_norm, _ = pulse_np(cur, x, np.full(n_in, c.v_normalize),
+                                             np.ones(n_in, bool), np.ones(n_out, bool),
+                                             c.t_normalize, c.substeps)
+                    x = _noisy(x, xn, c.c2c_noise, rng)
+                    prune(x)
+                for key, val in (("pattern", p), ("winner", w), ("correct", ok), ("era", era),
+                                 ("iout", iout), ("energy", [e_read, e_inh, e_norm]),
+                                 ("power", power), ("states", x.copy())):
+                    rec[key].append(val)
+                t += 1
+                steps += 1
+                done += 1
+            if done == len(order) and pass_mistakes == 0:
+                era_info[era] = (1, steps, 0, 0)
+        era_info[era, 2:] = steps, mistakes
+    out = {k: np.array(v) for k, v in rec.items()}
+    out.update(era_info=era_info, x=x, pruned_at=pruned_at)
+    g = conductances_np(cur.model, x, cur.params)
+    out["conductances"] = g
+    return out
+
+
+def train_extremal_np(weights: list[np.ndarray], patterns: np.ndarray, era_targets: np.ndarray,
+                      delta: float, selective: float, shuffle: bool, max_steps: int,
+                      rng: np.random.Generator) -> dict:
+    """Twin of :func:`memsim.learn.kernels.train_extremal` on a list of weight matrices."""
+    w = [m.copy() for m in weights]
+    tags = [np.zeros(m.shape, bool) for m in w]
+
+    def argmax_random(values: np.ndarray) -> int:
+        top = np.flatnonzero(values == values.max())
+        return int(top[0]) if top.size == 1 else int(top[rng.integers(0, top.size)])
+
+    def forward(pat: np.ndarray) -> list[int]:
+        path = [argmax_random(pat @ w[0])]
+        for m in w[1:]:
+            path.append(argmax_random(m[path[-1]]))
+        return path
+
+    rec: dict[str, list] = {"pattern": [], "winner": [], "correct": [], "era": []}
+    era_info = np.zeros((len(era_targets), 4), np.int64)
+    order = np.arange(len(patterns))
+    for era, targets in enumerate(era_targets):
+        steps = mistakes = 0
+        era_info[era, 1] = -1
+        order = np.arange(len(patterns))
+        while steps < max_steps and not era_info[era, 0]:
+            if shuffle:
+                for j in range(len(order) - 1, 0, -1):
+                    q = rng.integers(0, j + 1)
+                    order[j], order[q] = order[q], order[j]
+            pass_mistakes = done = 0
+            for p in order.copy():
+                if steps >= max_steps:
+                    break
+                pat = patterns[p]
+                path = forward(pat)
+                ok = path[-1] == targets[p]
+                synapses = [(0, (i, path[0])) for i in np.flatnonzero(pat != 0)]
+                synapses += [(layer, (path[layer - 1], path[layer]))
+                             for layer in range(1, len(w))]
+                for layer, ij in synapses:
+                    if ok:
+                        tags[layer][ij] = True
+                    else:
+                        d = delta * selective if tags[layer][ij] else delta
+                        w[layer][ij] = max(w[layer][ij] - d, 0.0)
+                if not ok:
+                    pass_mistakes += 1
+                    mistakes += 1
+                for key, val in (("pattern", p), ("winner", path[-1]), ("correct", ok),
+                                 ("era", era)):
+                    rec[key].append(val)
+                steps += 1
+                done += 1
+            if done == len(order) and pass_mistakes == 0:
+                era_info[era, :2] = 1, steps
+        era_info[era, 2:] = steps, mistakes
+    out = {k: np.array(v) for k, v in rec.items()}
+    out.update(era_info=era_info, weights=w)
+    return out

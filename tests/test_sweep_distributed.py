@@ -1,0 +1,268 @@
+"""Sweeps on a real Dask cluster: a `dask scheduler` and two `dask worker` processes on
+127.0.0.1, started here on free ports and always torn down.
+
+The machinery is the point, so the sweep is mostly the fast abstract model (about 0.25 s of
+compute per task), with one small circuit point so circuit tasks also cross the wire.
+"""
+
+import hashlib
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from memsim.sweep import Store, parse_sweep, run_sweep
+
+pytestmark = pytest.mark.distributed
+
+TEXT = """
+[sweep]
+name = "machinery"
+seed = 17
+repetitions = 4800
+block = 1200
+
+[[grid]]
+label = "abstract"
+model = "abstract"
+sizes = [[8, 16, 8], [12, 24, 12]]
+learning = { max_steps = 100 }
+P = [4, 8]
+
+[[grid]]
+label = "circuit"
+model = "circuit"
+sizes = [2, 2, 2]
+repetitions = 6
+P = [1, 2]
+"""
+SPEC = parse_sweep(TEXT)
+N_TASKS = len(SPEC.tasks())  # 2 sizes x 2 P x 4 blocks + 2 circuit tasks = 18
+MEMSIM = [sys.executable, "-m", "memsim.cli"]
+START_TIMEOUT = 60  # s, for a scheduler or worker process to come up on a loaded machine
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def env():
+    e = dict(os.environ)
+    e.setdefault("NUMBA_CACHE_DIR", str(Path(__file__).resolve().parents[1] / ".numba_cache"))
+    e["MPLBACKEND"] = "Agg"
+    return e
+
+
+class Cluster:
+    """A scheduler and ``n`` single-threaded workers (each with its nanny), in their own
+    process groups so a worker can be killed outright."""
+
+    def __init__(self, logs: Path, n: int = 2):
+        self.address = f"tcp://127.0.0.1:{free_port()}"
+        self.logs = logs
+        self.procs: list[subprocess.Popen] = []
+        self.scheduler = self._start("scheduler", "distributed.cli.dask_scheduler", "--host",
+                                     "127.0.0.1", "--port", self.address.rsplit(":", 1)[1],
+                                     "--no-dashboard")
+        self.workers = [self._start(f"worker{i}", "distributed.cli.dask_worker", self.address,
+                                    "--nthreads", "1", "--nworkers", "1", "--name", f"w{i}",
+                                    "--host", "127.0.0.1", "--no-dashboard",
+                                    "--memory-limit", "0")
+                        for i in range(n)]
+        self.wait_for_workers(n)
+
+    def _start(self, name, module, *args):
+        log = open(self.logs / f"{name}.log", "w")
+        proc = subprocess.Popen([sys.executable, "-m", module, *args], stdout=log,
+                                stderr=subprocess.STDOUT, env=env(), start_new_session=True)
+        self.procs.append(proc)
+        return proc
+
+    def wait_for_workers(self, n):
+        from distributed import Client
+
+        with Client(self.address, timeout=START_TIMEOUT, set_as_default=False) as c:
+            c.wait_for_workers(n, timeout=START_TIMEOUT)
+
+    def n_workers(self):
+        from distributed import Client
+
+        with Client(self.address, timeout=START_TIMEOUT, set_as_default=False) as c:
+            return len(c.scheduler_info()["workers"])
+
+    def kill(self, proc):
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+    def close(self):
+        for proc in reversed(self.procs):
+            if proc.poll() is None:
+                try:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                    proc.wait(timeout=10)
+                except (subprocess.TimeoutExpired, ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """The synchronous in-process run (also warms the numba cache the workers share)."""
+    path = tmp_path_factory.mktemp("ref") / "ref.sqlite"
+    assert run_sweep(SPEC, path, synchronous=True, progress=False).ok
+    return table(path)
+
+
+@pytest.fixture(scope="module")
+def cluster(reference, tmp_path_factory):
+    c = Cluster(tmp_path_factory.mktemp("cluster"))
+    try:
+        yield c
+    finally:
+        c.close()
+
+
+@pytest.fixture
+def own_cluster(reference, tmp_path):
+    c = Cluster(tmp_path)
+    try:
+        yield c
+    finally:
+        c.close()
+
+
+def table(path):
+    """What must not depend on how or where the sweep ran."""
+    with Store.open_readonly(path) as store:
+        rows = store.rows()
+    keys = [r["key"] for r in rows]
+    assert len(keys) == len(set(keys))
+    return {r["key"]: (r["point"], r["P"], r["block"], r["seed"], r["successes"], r["trials"],
+                       r["metrics"]["outcomes"]) for r in rows}
+
+
+def workers_of(path):
+    with Store.open_readonly(path) as store:
+        return {r["worker"] for r in store.rows()}
+
+
+def n_rows(path):
+    if not path.exists():
+        return 0
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+    try:
+        return con.execute("SELECT count(*) FROM results").fetchone()[0]
+    except sqlite3.OperationalError:  # the store is being created
+        return 0
+    finally:
+        con.close()
+
+
+def sweep_process(spec_file, store, address):
+    return subprocess.Popen(MEMSIM + ["sweep", str(spec_file), "--store", str(store),
+                                      "--scheduler", address, "--no-progress"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env())
+
+
+def wait_rows(path, k, proc, timeout=120):
+    deadline = time.monotonic() + timeout
+    while n_rows(path) < k:
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, f"no {k} results after {timeout} s"
+        time.sleep(0.05)
+    return n_rows(path)
+
+
+def test_reference_is_not_trivial(reference):
+    assert len(reference) == N_TASKS
+    outcomes = {o for row in reference.values() for o in row[-1]}
+    assert outcomes == {0, 1}  # so equality below compares real information
+
+
+def test_cluster_run_equals_the_synchronous_run(cluster, reference, tmp_path):
+    path = tmp_path / "dask.sqlite"
+    summary = run_sweep(SPEC, path, scheduler=cluster.address, progress=False)
+    assert summary.ok and summary.completed == N_TASKS and summary.workers == 2
+    assert table(path) == reference
+    # both workers computed: the numbers do not depend on where a task ran
+    assert len(workers_of(path)) == 2
+    assert all(w.startswith("tcp://127.0.0.1:") for w in workers_of(path))
+
+
+def test_client_killed_mid_sweep_resumes_to_the_same_table(cluster, reference, tmp_path):
+    spec_file = tmp_path / "s.toml"
+    spec_file.write_text(TEXT)
+    path = tmp_path / "s.sqlite"
+    proc = sweep_process(spec_file, path, cluster.address)
+    try:
+        wait_rows(path, 3, proc)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=10)
+    stored = n_rows(path)
+    assert 3 <= stored < N_TASKS, "the kill came too late to test resumption"
+    con = sqlite3.connect(path)
+    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    con.close()
+    partial = table(path)
+    assert all(reference[k] == v for k, v in partial.items())
+
+    done = subprocess.run(MEMSIM + ["sweep", str(spec_file), "--store", str(path),
+                                    "--scheduler", cluster.address, "--no-progress"],
+                          capture_output=True, text=True, env=env(), timeout=180)
+    assert done.returncode == 0, done.stderr
+    assert (f"{N_TASKS} tasks; {stored} already stored, {N_TASKS - stored} run, 0 failed"
+            in done.stdout)
+    assert table(path) == reference
+
+
+def test_worker_killed_mid_sweep_loses_and_duplicates_nothing(own_cluster, reference,
+                                                                tmp_path):
+    spec_file = tmp_path / "s.toml"
+    spec_file.write_text(TEXT)
+    path = tmp_path / "s.sqlite"
+    proc = sweep_process(spec_file, path, own_cluster.address)
+    try:
+        at_kill = wait_rows(path, 2, proc)
+        own_cluster.kill(own_cluster.workers[1])
+        out, err = proc.communicate(timeout=180)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert at_kill < N_TASKS, "the kill came too late"
+    assert proc.returncode == 0, err
+    assert f"{N_TASKS} run, 0 failed" in out
+    assert own_cluster.n_workers() == 1  # the killed worker really is gone
+    assert table(path) == reference  # every task once, same numbers
+
+
+def test_unreachable_scheduler_is_one_line_and_touches_no_store(reference, tmp_path):
+    spec_file = tmp_path / "s.toml"
+    spec_file.write_text(TEXT)
+    # an existing (partial) store and a path where none exists yet
+    existing = tmp_path / "old.sqlite"
+    run_sweep(parse_sweep(TEXT.replace("repetitions = 4800", "repetitions = 1200")), existing,
+              synchronous=True, progress=False)
+    before = hashlib.sha256(existing.read_bytes()).hexdigest()
+    address = f"tcp://127.0.0.1:{free_port()}"  # nothing listens there
+    for store in (existing, tmp_path / "new.sqlite"):
+        res = subprocess.run(MEMSIM + ["sweep", str(spec_file), "--store", str(store),
+                                       "--scheduler", address, "--connect-timeout", "2",
+                                       "--no-progress"],
+                             capture_output=True, text=True, env=env(), timeout=60)
+        assert res.returncode == 1
+        assert res.stderr.count("\n") == 1, res.stderr
+        assert res.stderr.startswith(f"memsim: error: cannot reach the Dask scheduler at "
+                                     f"{address} within 2 s"), res.stderr
+    assert hashlib.sha256(existing.read_bytes()).hexdigest() == before
+    assert not (tmp_path / "new.sqlite").exists()

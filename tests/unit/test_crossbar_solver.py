@@ -1,0 +1,347 @@
+"""The structure-exploiting crossbar solver: kernels against their NumPy twins and against the
+direct nodal solve, the stopping rule, error bounds, and the dispatch in ``solve_dc``.
+
+Error bounds used throughout: the nodal matrix L_FF of a crossbar is a nonsingular M-matrix,
+so L_FF^-1 >= 0 entrywise and ||L_FF^-1||_inf = ||L_FF^-1 1||_inf. For any voltages v with
+KCL residual r at the free nodes, |v - v*| <= ||L_FF^-1 1||_inf * max|r| (v* exact). Two
+solutions therefore differ by at most the sum of their two bounds; the residuals are evaluated
+in floating point, so each bound also carries the rounding of that evaluation
+(8 eps * the sum of |edge currents| at a node).
+"""
+
+import numpy as np
+import pytest
+import scipy.linalg as sla
+
+import memsim
+from memsim.devices import HP, Resistor, conductances
+from memsim.errors import ParameterError, SolverError
+from memsim.solve import crossbar as cb
+from memsim.solve.crossbar import (
+    CrossbarSystem,
+    crossbar_applicable,
+    crossbar_segments,
+    crossbar_voltages,
+    edge_fields,
+    line_factors,
+    line_matrices_np,
+    schur_pcg,
+    schur_pcg1,
+    schur_pcg_np,
+)
+from memsim.solve.dc import NodalSystem, _system, terminals
+
+EPS = np.finfo(float).eps
+
+
+def _crossbar(rows, cols, *, lo=1e3, hi=1e5, r_word=0.5, r_bit=0.5, seed=0):
+    """A crossbar of resistors drawn log-uniformly in [lo, hi] ohm, and its conductances."""
+    rng = np.random.default_rng(seed)
+    res = np.exp(rng.uniform(np.log(lo), np.log(hi), rows * cols))
+    net = memsim.crossbar(rows, cols, device=[Resistor(float(r)) for r in res],
+                          r_line_word=r_word, r_line_bit=r_bit)
+    return net, conductances(net.model, net.x0, net.params)
+
+
+def _free(net):
+    free = np.ones(net.n_nodes, bool)
+    free[net.inputs] = free[net.outputs] = False
+    return free
+
+
+def _inverse_norm(net, g):
+    """||L_FF^-1||_inf = max(L_FF^-1 1) for the M-matrix L_FF (dense; small nets only)."""
+    b = net.incidence()
+    lap = (b @ (b.T.multiply(g[:, None]))).toarray()
+    free = _free(net)
+    l_ff = lap[np.ix_(free, free)]
+    w = sla.solve(l_ff, np.ones(free.sum()), assume_a="pos")
+    assert (w > 0).all()
+    return float(w.max())
+
+
+def _kcl(net, g, v):
+    """Net current leaving each free node (N_free, B) and the rounding scale of that sum."""
+    b = net.incidence()
+    i_e = g[:, None] * (v[net.edges[:, 0]] - v[net.edges[:, 1]])
+    free = _free(net)
+    return (b @ i_e)[free], (abs(b) @ np.abs(i_e))[free]
+
+
+def _bound(net, g, v, inv_norm):
+    res, scale = _kcl(net, g, v)
+    return inv_norm * (np.abs(res).max(axis=0) + 8 * EPS * scale.max(axis=0))
+
+
+def _close(net, g, v_a, v_b):
+    """Assert two voltage solutions agree within the sum of their residual bounds."""
+    inv = _inverse_norm(net, g)
+    allowed = _bound(net, g, v_a, inv) + _bound(net, g, v_b, inv)
+    assert (np.abs(v_a - v_b).max(axis=0) <= allowed).all()
+
+
+# ------------------------------------------------------------------------ factor kernels
+@pytest.mark.parametrize("shape", [(1, 1), (1, 6), (5, 1), (6, 9)])
+def test_line_factors_reproduce_the_blocks_of_the_nodal_matrix(shape):
+    net, g = _crossbar(*shape, r_word=0.7, r_bit=1.3, seed=1)
+    seg_word, seg_bit = crossbar_segments(net)
+    gd, sw, sb = g[net.layout.device], g[seg_word], g[seg_bit]
+    a_w, a_b, gg = line_matrices_np(gd, sw, sb)
+    # The twin's blocks are the word/bit blocks of the network's own Laplacian.
+    b = net.incidence()
+    lap = (b @ (b.T.multiply(g[:, None]))).toarray()
+    word, bit = net.layout.word.ravel(), net.layout.bit.ravel()
+    np.testing.assert_array_equal(a_w.toarray(), lap[np.ix_(word, word)])
+    np.testing.assert_array_equal(a_b.toarray(), lap[np.ix_(bit, bit)])
+    np.testing.assert_array_equal(-np.diag(gg), lap[np.ix_(word, bit)])
+    # L D L^T from the kernel reproduces them (entries ~1 S: a few ulps of rounding).
+    lw, iw, lb, ib = line_factors(gd, sw, sb)
+    rows, cols = shape
+    n = rows * cols
+    idx = np.arange(n)
+    # word lines couple (i, j) to (i, j - 1); bit lines (i, j) to (i - 1, j)
+    for lfac, ifac, mat, stride, has in ((lw, iw, a_w, 1, idx % cols > 0),
+                                         (lb, ib, a_b, cols, idx >= cols)):
+        low = np.eye(n)
+        low[idx[has], idx[has] - stride] = lfac.ravel()[has]
+        rebuilt = low @ np.diag(1 / ifac.ravel()) @ low.T
+        np.testing.assert_allclose(rebuilt, mat.toarray(), rtol=0, atol=16 * EPS * sw.max())
+
+
+# ------------------------------------------------------------- CG kernels vs NumPy twin
+@pytest.mark.parametrize("shape", [(1, 1), (1, 7), (6, 1), (6, 9)])
+@pytest.mark.parametrize("batch", [1, 3])
+def test_pcg_kernels_agree_with_numpy_twin(shape, batch):
+    net, g = _crossbar(*shape, seed=2)
+    rows, cols = shape
+    seg_word, seg_bit = crossbar_segments(net)
+    gd, sw, sb = g[net.layout.device], g[seg_word], g[seg_bit]
+    v_in = np.random.default_rng(3).uniform(-1, 1, (rows, batch))
+    lw, iw, lb, ib = line_factors(gd, sw, sb)
+    if batch == 1:
+        x1 = np.zeros((rows, cols))
+        its = schur_pcg1(gd, sw, lw, iw, lb, ib, v_in[:, 0], x1, 1e-12, 200,
+                         np.empty((5, rows, cols)))
+        x = x1[..., None]
+        bits = cb.bit_voltages1(gd, lb, ib, v_in[:, 0], x1)[..., None]
+    else:
+        x = np.zeros((rows, cols, batch))
+        its = schur_pcg(gd, sw, sb, lw, iw, lb, ib, v_in, x, 1e-12, 200,
+                        np.empty((5, rows, cols, batch)))
+        bits = cb.bit_voltages(gd, lb, ib, v_in, x)
+    x_np, bits_np, its_np = schur_pcg_np(gd, sw, sb, v_in, rtol=1e-12, maxiter=200)
+    assert its >= 0 and (its_np >= 0).all()
+    # Same algorithm: iteration counts may differ by one where a residual sits at the tolerance.
+    assert abs(its - its_np.max()) <= 1
+
+    def nodes(x, bits):
+        v = np.zeros((net.n_nodes, batch))
+        v[net.inputs] = v_in
+        v[net.layout.word] = v_in[:, None, :] + x
+        v[net.layout.bit] = bits
+        return v
+
+    _close(net, g, nodes(x, bits), nodes(x_np, bits_np))
+
+
+def test_edge_fields_match_incidence_products():
+    net, g = _crossbar(4, 5, seed=4)
+    v = np.random.default_rng(5).normal(size=(net.n_nodes, 3))
+    term = np.full(net.n_nodes, -1)
+    term[net.outputs] = np.arange(len(net.outputs))
+    dv, ie, power, out = edge_fields(net.edges, g, v, term, len(net.outputs))
+    dv_np = v[net.edges[:, 0]] - v[net.edges[:, 1]]
+    np.testing.assert_array_equal(dv, dv_np)
+    np.testing.assert_array_equal(ie, g[:, None] * dv_np)
+    # sums over edges: rounding of a sum of ~E terms
+    np.testing.assert_allclose(power, np.sum(g[:, None] * dv_np**2, axis=0), rtol=1e-13)
+    leave = net.incidence() @ (g[:, None] * dv_np)
+    np.testing.assert_allclose(out, leave[net.outputs], rtol=1e-13, atol=1e-15)
+
+
+# ----------------------------------------------------------- the system vs direct solve
+CASES = {
+    "square": dict(rows=12, cols=12, batch=2),
+    "tall": dict(rows=9, cols=3, batch=1),
+    "wide": dict(rows=3, cols=11, batch=4),
+    "word-bit differ": dict(rows=6, cols=8, batch=2, r_word=3.0, r_bit=0.2),
+    # devices 1 ohm..1 Mohm on 0.01 ohm lines: contrast 1e8
+    "high contrast": dict(rows=8, cols=8, batch=2, lo=1.0, hi=1e6, r_word=0.01, r_bit=0.01),
+    # lines as resistive as the devices: the slow case for the iteration
+    "heavy lines": dict(rows=8, cols=10, batch=2, lo=1e2, hi=1e3, r_word=100.0, r_bit=100.0),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_crossbar_system_matches_direct_solve(case):
+    spec = dict(CASES[case])
+    batch = spec.pop("batch")
+    net, g = _crossbar(**spec, seed=6)
+    v_in = np.random.default_rng(7).uniform(0.1, 1.0, (spec["rows"], batch))
+    terms = terminals(net)
+    v_cb = CrossbarSystem(net, g, terms).solve(v_in)
+    v_d = NodalSystem(net, g, terms).solve(v_in)
+    _close(net, g, v_cb, v_d)
+    # the issue's target for output currents (positive inputs: all currents are positive)
+    out = net.layout.bit[-1]
+    seg_bit = crossbar_segments(net)[1][-1]
+    i_cb, i_d = g[seg_bit, None] * v_cb[out], g[seg_bit, None] * v_d[out]
+    assert np.max(np.abs(i_cb / i_d - 1)) <= 1e-9
+
+
+def test_stopping_rule_bounds_the_kcl_residual():
+    # Mixed-sign inputs; every word-node residual <= rtol * largest input current (or the
+    # round-off floor), bit nodes to round-off, and so KCL <= 1e-12 of the largest edge current.
+    net, g = _crossbar(10, 7, lo=1e2, hi=1e5, r_word=1.0, r_bit=0.5, seed=8)
+    v_in = np.random.default_rng(9).uniform(-1, 1, (10, 3))
+    system = CrossbarSystem(net, g, terminals(net), rtol=1e-12)
+    v = system.solve(v_in)
+    res, scale = _kcl(net, g, v)
+    i_e = g[:, None] * (v[net.edges[:, 0]] - v[net.edges[:, 1]])
+    i_in = np.abs(net.incidence()[net.inputs] @ i_e).max(axis=0)
+    x = v[net.layout.word] - v_in[:, None, :]
+    floor = cb.FLOOR_ULPS * EPS * system.sw.max() * np.abs(x).max(axis=(0, 1))
+    word = np.isin(np.flatnonzero(_free(net)), net.layout.word.ravel())
+    rounding = 8 * EPS * scale.max(axis=0)  # of evaluating the residual here
+    assert (np.abs(res[word]).max(axis=0) <= np.maximum(1e-12 * i_in, floor) + rounding).all()
+    assert (np.abs(res[~word]).max(axis=0) <= 8 * EPS * scale[~word].max(axis=0)).all()
+    assert (np.abs(res).max(axis=0) <= 1e-12 * np.abs(i_e).max(axis=0)).all()
+
+
+def test_loose_tolerance_error_stays_within_the_derived_bound():
+    # Voltage error <= ||L^-1 1||_inf * rtol * (largest input current): the bound the stopping
+    # rule promises, checked at a tolerance loose enough that the iteration stops early.
+    net, g = _crossbar(9, 9, lo=1e2, hi=1e4, r_word=5.0, r_bit=5.0, seed=10)
+    v_in = np.random.default_rng(11).uniform(0.2, 1.0, (9, 2))
+    terms = terminals(net)
+    loose = CrossbarSystem(net, g, terms, rtol=1e-4)
+    tight = CrossbarSystem(net, g, terms, rtol=1e-12)
+    v_loose, v_tight = loose.solve(v_in), tight.solve(v_in)
+    assert max(loose.iterations) < max(tight.iterations)
+    v_d = NodalSystem(net, g, terms).solve(v_in)
+    i_e = g[:, None] * (v_d[net.edges[:, 0]] - v_d[net.edges[:, 1]])
+    i_in = np.abs(net.incidence()[net.inputs] @ i_e).max(axis=0)
+    inv = _inverse_norm(net, g)
+    # 1.01: the stopping test uses the input currents of the iterate, within 1% of the exact
+    # ones at this tolerance; plus the direct solve's own residual bound.
+    allowed = inv * 1e-4 * 1.01 * i_in + _bound(net, g, v_d, inv)
+    assert (np.abs(v_loose - v_d).max(axis=0) <= allowed).all()
+    assert np.abs(v_tight - v_d).max() < np.abs(v_loose - v_d).max()
+
+
+def test_batch_over_several_chunks_equals_single_solves():
+    net, g = _crossbar(5, 6, seed=12)
+    n = cb.CHUNK + 3
+    v_in = np.random.default_rng(13).uniform(-1, 1, (5, n))
+    v_in[:, 4] = 0.0  # no current can flow: the ideal-line solution (all zero) is exact
+    system = CrossbarSystem(net, g, terminals(net))
+    batch = system.solve(v_in)
+    assert len(system.iterations) == 2
+    np.testing.assert_array_equal(batch[:, 4], 0.0)
+    singles = np.column_stack([system.solve(v_in[:, [k]])[:, 0] for k in range(n)])
+    _close(net, g, batch, singles)
+
+
+def test_pruned_devices_are_fine_pruned_segments_fall_back_to_direct():
+    net, g = _crossbar(4, 5, seed=14)
+    mask = np.zeros(net.n_edges, bool)
+    mask[net.layout.device[1, 2]] = True
+    pruned = net.pruned(mask)
+    gp = conductances(pruned.model, pruned.x0, pruned.params)
+    assert crossbar_applicable(pruned, gp, np.ones(4, bool), np.ones(5, bool))
+    v_in = np.linspace(0.2, 1.0, 4)[:, None]
+    v_cb = CrossbarSystem(pruned, gp, terminals(pruned)).solve(v_in)
+    _close(pruned, gp, v_cb, NodalSystem(pruned, gp, terminals(pruned)).solve(v_in))
+    mask[:] = False
+    mask[crossbar_segments(net)[0][2, 3]] = True
+    cut = net.pruned(mask)
+    gc = conductances(cut.model, cut.x0, cut.params)
+    assert not crossbar_applicable(cut, gc, np.ones(4, bool), np.ones(5, bool))
+    assert isinstance(_system(cut, gc, terminals(cut), "auto"), NodalSystem)
+
+
+# ------------------------------------------------------------ the jitted transient entry
+def test_crossbar_voltages_cold_and_warm_start():
+    net, g = _crossbar(6, 7, lo=1e2, hi=1.6e4, r_word=1.0, r_bit=1.0, seed=15)
+    seg_word, seg_bit = crossbar_segments(net)
+    dev = net.layout.device
+    v_in = np.random.default_rng(16).uniform(0.1, 1.0, 6)
+    ideal = np.repeat(v_in[:, None], 7, axis=1)
+    v_word, v_bit, its = crossbar_voltages(dev, seg_word, seg_bit, g, v_in, ideal, 1e-12, 100)
+    assert its > 0
+    v = CrossbarSystem(net, g, terminals(net)).solve(v_in[:, None])
+    full = v.copy()
+    full[net.layout.word, 0] = v_word
+    full[net.layout.bit, 0] = v_bit
+    _close(net, g, full, v)
+    # warm start at the solution: nothing to do, same voltages back
+    w2, b2, its2 = crossbar_voltages(dev, seg_word, seg_bit, g, v_in, v_word, 1e-12, 100)
+    assert its2 == 0
+    np.testing.assert_array_equal(w2, v_word)
+    np.testing.assert_array_equal(b2, v_bit)
+    # an empty budget from a poor guess reports failure instead of a wrong answer
+    _, _, its3 = crossbar_voltages(dev, seg_word, seg_bit, g, v_in, ideal, 1e-12, 0)
+    assert its3 == -1
+
+
+# ------------------------------------------------------------- dispatch and error paths
+def test_solve_dc_methods_agree_and_auto_picks_the_crossbar_solver():
+    devs = [HP(r_on=1e3, r_off=1e5, x0=x) for x in np.linspace(0, 1, 20)]
+    net = memsim.crossbar(4, 5, device=devs, r_line=0.5)
+    g = conductances(net.model, net.x0, net.params)
+    assert isinstance(_system(net, g, terminals(net), "auto"), CrossbarSystem)
+    assert isinstance(_system(net, g, terminals(net, outputs="float"), "auto"), NodalSystem)
+    v = np.array([0.3, -0.2, 0.5, 1.0])
+    a = memsim.solve_dc(net, v, method="crossbar")
+    b = memsim.solve_dc(net, v, method="direct")
+    _close(net, g, a.node_voltages[:, None], b.node_voltages[:, None])
+    # output and input currents from the crossbar path's own bookkeeping
+    scale = np.abs(b.edge_currents).max()
+    np.testing.assert_allclose(a.output_currents, b.output_currents, rtol=0, atol=1e-11 * scale)
+    np.testing.assert_allclose(a.input_currents, b.input_currents, rtol=0, atol=1e-11 * scale)
+    np.testing.assert_allclose(a.power, b.power, rtol=1e-10)
+    assert a.output_currents.shape == (5,) and not a.floating.any()
+
+
+def test_method_errors():
+    net = memsim.crossbar(2, 3, device=Resistor(1e3), r_line=0.5)
+    with pytest.raises(ParameterError, match="method"):
+        memsim.solve_dc(net, [1.0, 1.0], method="fast")
+    with pytest.raises(ParameterError, match="direct"):
+        memsim.solve_dc(net, [1.0, 1.0], method="crossbar", outputs="float")
+    ideal = memsim.crossbar(2, 3, device=Resistor(1e3))
+    with pytest.raises(ParameterError, match="resistive lines"):
+        memsim.solve_dc(ideal, [1.0, 1.0], method="crossbar")
+    layered = memsim.layered([2, 3, 2], device=Resistor(1e3))
+    with pytest.raises(ParameterError, match="method"):
+        memsim.solve_dc(layered, [1.0, 1.0], method="crossbar")
+
+
+def test_crossbar_system_errors():
+    net, g = _crossbar(3, 4, seed=17)
+    terms = terminals(net)
+    with pytest.raises(ParameterError, match="rtol"):
+        CrossbarSystem(net, g, terms, rtol=0.0)
+    with pytest.raises(ParameterError, match="g"):
+        CrossbarSystem(net, g[:-1], terms)
+    with pytest.raises(SolverError, match="direct"):
+        CrossbarSystem(net, g, terms, maxiter=0).solve(np.ones((3, 1)))
+
+
+def test_segments_need_the_plain_crossbar_structure():
+    net, _ = _crossbar(3, 4, seed=18)
+    seg_word, seg_bit = crossbar_segments(net)
+    assert [net.edge_names[k] for k in seg_word[2]] == ["rw2_0", "rw2_1", "rw2_2", "rw2_3"]
+    assert [net.edge_names[k] for k in seg_bit[:, 1]] == ["rb0_1", "rb1_1", "rb2_1"]
+    assert crossbar_segments(memsim.crossbar(3, 4, device=Resistor(1.0), r_line_bit=1.0)) is None
+    assert crossbar_segments(memsim.layered([2, 2], device=Resistor(1.0))) is None
+    # one extra edge (a short across a cell) breaks the structure, layout or not
+    extra = net.replace(
+        edges=np.vstack([net.edges, [[net.layout.word[0, 0], net.layout.bit[1, 1]]]]),
+        model=np.append(net.model, net.model[0]),
+        params=np.vstack([net.params, net.params[:1]]),
+        x0=np.append(net.x0, 0.0),
+        edge_names=net.edge_names + ("short",),
+        layout=net.layout,
+    )
+    assert crossbar_segments(extra) is None

@@ -1,0 +1,192 @@
+"""Learning kernels against independent oracles: device kernels, the DC solver's floating-node
+search, the lead's transient integrator, and the plain-NumPy twins."""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import scipy.sparse.csgraph as csgraph
+
+import memsim
+from memsim.devices import Linear, Threshold, rates
+from memsim.errors import FloatingSubnetworkWarning
+from memsim.learn import (
+    AbstractConfig,
+    CircuitConfig,
+    alternating_task,
+    device_draw,
+    fixed_task,
+    random_task,
+)
+from memsim.learn import kernels as K
+from memsim.learn.abstract import initial_weights
+from memsim.learn.circuit import kernel_arrays
+from memsim.learn.reference import pulse_np, train_circuit_np, train_extremal_np
+
+PAPER = memsim.circuit_path("paper_2x4x2")
+
+
+@pytest.fixture(scope="module")
+def paper():
+    return memsim.load(PAPER)
+
+
+def _terminals(net, pattern, scale, grounded, inactive_fixed=False):
+    return K._terminals(np.asarray(pattern, float), scale, inactive_fixed, net.inputs,
+                        net.outputs, np.asarray(grounded, bool), np.zeros(0, np.int64),
+                        net.n_nodes)
+
+
+def test_exact_rate_matches_the_device_kernel_and_is_zero_below_threshold():
+    rng = np.random.default_rng(0)
+    n = 2000
+    devs = [Threshold(alpha=0.0), Threshold(alpha=3e3), Linear()]
+    model = np.array([int(devs[k % 3].model) for k in range(n)])
+    params = np.stack([devs[k % 3].row() for k in range(n)])
+    x = rng.uniform(0, 1, n)
+    x[::13], x[::11] = 0.0, 1.0
+    v = rng.uniform(-3, 3, n)
+    exact = np.array([K.exact_rate(model[e], x[e], v[e], params[e]) for e in range(n)])
+    # Same formula up to the rounding residue of the generic form: |diff| <= 1e-9 * beta / dR.
+    np.testing.assert_allclose(exact, rates(model, x, v, params), rtol=1e-12, atol=1e-9 * 1e6 / 9e3)
+    sub = (np.abs(v) <= 1.0) & (np.arange(n) % 3 == 0)
+    assert (exact[sub] == 0.0).all()  # alpha = 0: exactly still, not merely small
+
+
+def test_free_nodes_agree_with_the_dc_solvers_floating_search(paper):
+    rng = np.random.default_rng(1)
+    ptr, nbr, nbr_edge = K.adjacency(paper.n_nodes, paper.edges)
+    for _ in range(200):
+        cut = rng.random(paper.n_edges) < 0.4
+        net = paper.pruned(cut)
+        driven = rng.random(2) < 0.5
+        grounded = rng.random(2) < 0.5
+        if not (driven.any() or grounded.any()):
+            continue
+        fixed, _ = _terminals(net, driven.astype(float), 1.0, grounded)
+        fi = K.free_nodes(fixed, ~cut, ptr, nbr, nbr_edge)
+        # oracle: connected components of the live graph, anchored if they hold a fixed node
+        live = net.edges[~cut]
+        adj = sp.coo_matrix((np.ones(len(live)), (live[:, 0], live[:, 1])),
+                            shape=(net.n_nodes,) * 2)
+        _, comp = csgraph.connected_components(adj, directed=False)
+        anchored = np.isin(comp, comp[fixed])
+        assert np.array_equal(fi >= 0, anchored & ~fixed)
+
+
+@pytest.mark.parametrize("phase", ["inhibit", "normalize"])
+def test_pulse_agrees_with_memsim_simulate(paper, phase):
+    params, x0 = device_draw(paper, CircuitConfig(x0_spread=0.25), np.random.SeedSequence(5))
+    if phase == "inhibit":
+        pattern, scale, grounded, duration, drive = [1, 0], -4.5, [False, True], 1e-3, {"in0": -4.5}
+    else:
+        pattern, scale, grounded, duration, drive = [1, 1], 4.5, [True, True], 2e-3, 4.5
+    fixed, value = _terminals(paper, pattern, scale, grounded)
+    ptr, nbr, nbr_edge = K.adjacency(paper.n_nodes, paper.edges)
+    fi = K.free_nodes(fixed, np.ones(paper.n_edges, bool), ptr, nbr, nbr_edge)
+    x, energy, _ = K.pulse(x0, paper.edges.copy(), paper.model.copy(), params, fi, value,
+                           duration, 16)
+    ref = memsim.simulate(paper.with_params(params), drive, duration, state=x0,
+                          outputs=np.array(grounded), method="rk45", rtol=1e-10, atol=1e-12,
+                          t_eval=np.linspace(0, duration, 4001))
+    assert np.abs(x - x0).max() > 0.05  # the pulse is strong enough to matter
+    # RK4 with 16 sub-steps vs DP5(4) at rtol 1e-10: both far below 1e-6 of the unit range.
+    np.testing.assert_allclose(x, ref.x[-1], atol=1e-6)
+    # Energy vs trapezoidal integral of the sampled power (4000 intervals): rel. error ~1e-6.
+    assert energy == pytest.approx(np.trapezoid(ref.power, ref.t), rel=1e-5)
+
+
+def test_pulse_converges_at_fourth_order(paper):
+    params, x0 = device_draw(paper, CircuitConfig(x0_spread=0.25), np.random.SeedSequence(2))
+    fixed, value = _terminals(paper, [1, 1], 4.5, [True, True])
+    ptr, nbr, nbr_edge = K.adjacency(paper.n_nodes, paper.edges)
+    fi = K.free_nodes(fixed, np.ones(paper.n_edges, bool), ptr, nbr, nbr_edge)
+    args = (paper.edges.copy(), paper.model.copy(), params, fi, value, 2e-3)
+    ref = K.pulse(x0, *args, 512)[0]
+    err = [np.abs(K.pulse(x0, *args, n)[0] - ref).max() for n in (4, 8, 16)]
+    # halving the sub-step divides the error by ~2^4 = 16 (accept > 10: smooth drive, no kinks)
+    assert err[0] / err[1] > 10 and err[1] / err[2] > 10
+
+
+def test_pulse_twin_agrees(paper):
+    params, x0 = device_draw(paper, CircuitConfig(), np.random.SeedSequence(3))
+    net = paper.with_params(params)
+    fixed, value = _terminals(net, [0, 1], -4.0, [True, False])
+    ptr, nbr, nbr_edge = K.adjacency(net.n_nodes, net.edges)
+    fi = K.free_nodes(fixed, np.ones(net.n_edges, bool), ptr, nbr, nbr_edge)
+    x, e, _ = K.pulse(x0, net.edges.copy(), net.model.copy(), params, fi, value, 1e-3, 4)
+    xn, en, _ = pulse_np(net, x0, np.array([0.0, -4.0]), np.array([False, True]),
+                         np.array([True, False]), 1e-3, 4)
+    # Same RK4 stages; the two linear solvers differ by rounding only.
+    np.testing.assert_allclose(x, xn, rtol=0, atol=1e-12)
+    assert e == pytest.approx(en, rel=1e-10)
+
+
+@pytest.mark.parametrize("inactive", ["float", "ground"])
+def test_thousand_reads_leave_threshold_devices_bit_identical(paper, inactive):
+    # A read is a pulse at v_read < v_t: every device sees at most v_read (maximum principle),
+    # so with alpha = 0 no rate is nonzero and the states must not change in any bit. A long
+    # read (1 ms) would expose any drift.
+    params, x0 = device_draw(paper, CircuitConfig(), np.random.SeedSequence(4))
+    ptr, nbr, nbr_edge = K.adjacency(paper.n_nodes, paper.edges)
+    rng = np.random.default_rng(0)
+    x = x0.copy()
+    for _ in range(1000):
+        pattern = np.eye(2)[rng.integers(2)]
+        fixed, value = _terminals(paper, pattern, 0.9, [True, True], inactive == "ground")
+        fi = K.free_nodes(fixed, np.ones(paper.n_edges, bool), ptr, nbr, nbr_edge)
+        x, energy, _ = K.pulse(x, paper.edges.copy(), paper.model.copy(), params, fi, value,
+                               1e-3, 4)
+        assert energy > 0
+    assert np.array_equal(x, x0)
+
+
+def test_training_kernel_agrees_with_its_numpy_twin(paper):
+    config = CircuitConfig(prune_state=0.05, prune_probability=0.5)
+    task = alternating_task(2)
+    params, x0 = device_draw(paper, config, np.random.SeedSequence(11))
+    cfg, flags = config.packed(10, True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FloatingSubnetworkWarning)
+        edges, model, ground, inputs, outputs, _ = kernel_arrays(paper)
+        out = K.train_circuit(paper.n_nodes, edges, model, params, x0, ground, inputs, outputs,
+                              np.array(task.patterns), task.era_targets, cfg, flags,
+                              np.random.default_rng(9))
+        twin = train_circuit_np(paper, params, x0, task.patterns, task.era_targets, config, 10,
+                                np.random.default_rng(9))
+    pattern, winner, correct, era, iout, energy, power, states, era_info, x, pruned_at, _ = out
+    assert (~correct).sum() >= 3  # mistakes happened, so writes were compared too
+    assert np.array_equal(pattern, twin["pattern"]) and np.array_equal(winner, twin["winner"])
+    assert np.array_equal(correct, twin["correct"]) and np.array_equal(era_info, twin["era_info"])
+    assert np.array_equal(pruned_at, twin["pruned_at"])
+    # rounding differences between the solvers, amplified by at most a few pulses: 1e-9
+    np.testing.assert_allclose(states, twin["states"], atol=1e-9)
+    # absolute floors far below a read (uA, nJ, uW): a fully pruned path leaves rounding dust
+    np.testing.assert_allclose(iout, twin["iout"], rtol=1e-9, atol=1e-15)
+    np.testing.assert_allclose(energy, twin["energy"], rtol=1e-9, atol=1e-20)
+    np.testing.assert_allclose(power, twin["power"], rtol=1e-9, atol=1e-18)
+
+
+@pytest.mark.parametrize("sizes, task", [
+    ([2, 4, 2], alternating_task(3)),
+    ([5, 6, 3, 2], random_task(5, 2, 5, seed=2)),
+    ([4, 7, 3], random_task(4, 3, 9, seed=3, one_hot=False)),
+    ([3, 3, 2], fixed_task([[1, 0, 0], [0, 1, 0], [0, 0, 1]], [0, 0, 0])),
+])
+def test_extremal_kernel_agrees_with_its_numpy_twin(sizes, task):
+    config = AbstractConfig(delta=0.3, selective=0.1)
+    mats = initial_weights(sizes, np.random.default_rng(5))
+    mats[0][0, :2] = 0.5  # an exact tie, broken by the generator in both
+    offsets = np.cumsum([0] + [m.size for m in mats])[:-1]
+    out = K.train_extremal(np.concatenate([m.ravel() for m in mats]), offsets, np.array(sizes),
+                           np.array(task.patterns), task.era_targets, config.delta, config.selective,
+                           True, 60, np.random.default_rng(6))
+    twin = train_extremal_np(mats, task.patterns, task.era_targets, config.delta,
+                             config.selective, True, 60, np.random.default_rng(6))
+    pattern, winner, correct, era, era_info, w, _, _ = out
+    for key, val in (("pattern", pattern), ("winner", winner), ("correct", correct),
+                     ("era", era), ("era_info", era_info)):
+        assert np.array_equal(val, twin[key]), key
+    # identical arithmetic (w - d, clipped): the weights agree exactly
+    assert np.array_equal(w, np.concatenate([m.ravel() for m in twin["weights"]]))

@@ -1,0 +1,152 @@
+"""`memsim sweep --sync`, `memsim results`, `memsim report`, run in-process."""
+
+import csv
+import hashlib
+import importlib.util
+
+import pytest
+
+from memsim.cli import main
+
+TEXT = """
+[sweep]
+name = "cli"
+seed = 4
+repetitions = 4
+block = 2
+
+[[grid]]
+label = "abstract"
+model = "abstract"
+sizes = [[2, 4, 2], [3, 6, 3]]
+P = { from = 1, to = "inputs" }
+
+[[grid]]
+label = "circuit"
+model = "circuit"
+sizes = [2, 2, 2]
+learning = { x0_spread = [0.0, 0.2] }
+P = [1, 2]
+"""
+N_TASKS = (2 + 3 + 2 + 2) * 2  # P values of the four points, two blocks each
+
+
+@pytest.fixture(scope="module")
+def swept(tmp_path_factory):
+    d = tmp_path_factory.mktemp("cli")
+    (d / "s.toml").write_text(TEXT)
+    assert main(["sweep", str(d / "s.toml"), "--sync", "--no-progress",
+                 "--store", str(d / "s.sqlite")]) == 0
+    return d
+
+
+def test_sweep_prints_a_summary(tmp_path, capsys):
+    (tmp_path / "s.toml").write_text(TEXT)
+    store = tmp_path / "out" / "s.sqlite"
+    argv = ["sweep", str(tmp_path / "s.toml"), "--sync", "--no-progress", "--store", str(store)]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert f"sweep 'cli': {N_TASKS} tasks; 0 already stored, {N_TASKS} run, 0 failed" in out
+    assert f"results in {store}" in out
+    assert main(argv) == 0
+    assert f"{N_TASKS} already stored, 0 run" in capsys.readouterr().out
+
+
+def test_default_store_is_results_name_sqlite(tmp_path, monkeypatch, capsys):
+    (tmp_path / "s.toml").write_text(TEXT.replace("repetitions = 4", "repetitions = 1"))
+    monkeypatch.chdir(tmp_path)
+    assert main(["sweep", "s.toml", "--sync", "--no-progress"]) == 0
+    assert (tmp_path / "results" / "cli.sqlite").exists()
+
+
+def test_results_prints_pooled_success_rates(swept, capsys):
+    assert main(["results", str(swept / "s.sqlite")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["series", "network", "P", "successes", "trials", "S", "S_low",
+                                "S_high", "capacity"]
+    body = [line.split() for line in lines[2:]]
+    assert len(body) == 9  # one row per (grid point, P)
+    assert all(row[-6] == "4" for row in body)  # trials: two blocks of 2 pooled
+
+
+def test_results_tasks_lists_every_task(swept, capsys):
+    assert main(["results", str(swept / "s.sqlite"), "--tasks"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 2 + N_TASKS
+
+
+def test_export_csv(swept, capsys):
+    out = swept / "table.csv"
+    assert main(["results", str(swept / "s.sqlite"), "--export", "csv", "--out", str(out)]) == 0
+    assert f"wrote 9 rows to {out}" in capsys.readouterr().out
+    rows = list(csv.DictReader(open(out)))
+    assert len(rows) == 9
+    for r in rows:
+        assert float(r["S"]) == pytest.approx(int(r["successes"]) / int(r["trials"]), abs=1e-12)
+        assert float(r["S_low"]) <= float(r["S"]) <= float(r["S_high"])
+    assert main(["results", str(swept / "s.sqlite"), "--tasks", "--export", "csv"]) == 0
+    tasks = list(csv.DictReader(open(swept / "s_tasks.csv")))
+    assert len(tasks) == N_TASKS and len({t["key"] for t in tasks}) == N_TASKS
+
+
+@pytest.mark.skipif(importlib.util.find_spec("pyarrow") is not None, reason="pyarrow installed")
+def test_export_parquet_without_pyarrow_is_a_clear_error(swept, capsys):
+    assert main(["results", str(swept / "s.sqlite"), "--export", "parquet"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == ("memsim: error: parquet export needs pyarrow, which is not installed; "
+                   "`pip install pyarrow` or use --export csv")
+    assert not (swept / "s.parquet").exists()
+
+
+@pytest.mark.skipif(importlib.util.find_spec("pyarrow") is None, reason="needs pyarrow")
+def test_export_parquet(swept):  # pragma: no cover - pyarrow is optional
+    import pyarrow.parquet as pq
+
+    assert main(["results", str(swept / "s.sqlite"), "--export", "parquet"]) == 0
+    assert pq.read_table(swept / "s.parquet").num_rows == 9
+
+
+def test_report_writes_figures_and_says_where(swept, capsys):
+    out = swept / "rep"
+    assert main(["report", str(swept / "s.sqlite"), "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert f"report written to {out}/" in text
+    for name in ("capacity_vs_size.png", "success_curves.png", "capacity.csv", "success.csv"):
+        assert str(out / name) in text
+    assert (out / "capacity_vs_size.png").stat().st_size > 10_000
+    assert (out / "success_curves.png").stat().st_size > 10_000
+    cap = list(csv.DictReader(open(out / "capacity.csv")))
+    assert len(cap) == 4
+    assert all(int(c["capacity_low"]) <= int(c["capacity"]) <= int(c["capacity_high"])
+               for c in cap)
+
+
+def digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["sweep", "{d}/bad.toml", "--sync", "--store", "{d}/s.sqlite"],
+     "{d}/bad.toml: grid[0].topology: unknown value 'ring'; allowed: crossbar, layered, random"),
+    (["sweep", "{d}/s.toml", "--sync", "--store", "{d}/notes.txt"],
+     "{d}/notes.txt is not a memsim result store (not an SQLite database); give another "
+     "--store path"),
+    (["results", "{d}/notes.txt"], "{d}/notes.txt is not a memsim result store"),
+    (["report", "{d}/notes.txt"], "{d}/notes.txt is not a memsim result store"),
+    (["results", "{d}/missing.sqlite"], "no result store at {d}/missing.sqlite"),
+    (["sweep", "{d}/s.toml", "--workers", "0", "--store", "{d}/s.sqlite"],
+     "workers: need at least one worker, got 0"),
+])
+def test_errors_are_one_line_and_touch_no_store(swept, tmp_path, capsys, argv, message):
+    d = str(tmp_path)
+    (tmp_path / "s.toml").write_text(TEXT)
+    (tmp_path / "bad.toml").write_text(TEXT.replace('model = "abstract"\nsizes',
+                                                    'model = "abstract"\ntopology = "ring"\n'
+                                                    'sizes'))
+    (tmp_path / "notes.txt").write_text("do not overwrite me\n")
+    (tmp_path / "s.sqlite").write_bytes((swept / "s.sqlite").read_bytes())
+    before = {p.name: digest(p) for p in tmp_path.iterdir()}
+    assert main([a.format(d=d) for a in argv]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("memsim: error: "), err
+    assert message.format(d=d) in err
+    assert {p.name: digest(p) for p in tmp_path.iterdir()} == before
