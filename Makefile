@@ -36,9 +36,12 @@ test: lint
 	$(MAKE) unit
 	$(BIN)/pytest -q
 
+# The demo capacity sweep on a local Dask cluster (one worker per CPU; a few minutes on 2 cores).
+# Interrupted? Run it again: finished tasks are kept in results/demo.sqlite and skipped.
 demo: venv
 	$(BIN)/memsim sweep sweeps/demo.toml --store results/demo.sqlite
-	$(BIN)/memsim report results/demo.sqlite --out results/demo_report
+	$(BIN)/memsim report results/demo.sqlite --sweep sweeps/demo.toml --out results/demo_report
+	@echo "demo figures: $(CURDIR)/results/demo_report/capacity_vs_size.png and success_curves.png"
 
 bench: venv
 	$(BIN)/python benchmarks/run_all.py

@@ -10,8 +10,15 @@ memsim is timed two ways, both after a warm-up that compiles the numba kernels:
   (``net.with_params``) and solved, as badcrossbar gets fresh resistances on every call;
 * ``solve``: ``memsim.solve_dc`` on an existing network (its structure analysis cached).
 
-Each time is the median of ``--repeats`` runs. badcrossbar is only a benchmark oracle: it is
-not a memsim dependency; without it this script prints "skipped" and exits 0.
+Each time is the median of ``--repeats`` runs; CPU times (``time.process_time``, all threads)
+are printed too, as they are less disturbed by other jobs on a shared machine. badcrossbar is
+only a benchmark oracle, not a memsim dependency: without it this script prints "skipped" and
+exits 0.
+
+A last section (memsim only) times the jitted entry point for transient loops,
+``crossbar_voltages``, on a 32x32 HP crossbar with 1 ohm lines: 1000 solves, each after every
+device state moved by up to 1e-3, warm-started from the previous solution (and cold, from the
+ideal-line voltages, for comparison).
 
 Run:  .venv/bin/python benchmarks/bench_crossbar_dc.py [--repeats 3] [--quick]
 """
@@ -33,13 +40,15 @@ CASES = [(64, 64, 1), (128, 128, 1), (256, 256, 1), (128, 128, 64)]
 R_LINE = 0.5
 
 
-def _median_time(fn: Callable[[], object], repeats: int) -> tuple[float, object]:
-    times, out = [], None
+def _median_time(fn: Callable[[], object], repeats: int) -> tuple[float, float, object]:
+    """Median wall-clock and median CPU time (all threads of this process) of ``fn()``."""
+    wall, cpu, out = [], [], None
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         out = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
+        wall.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    return statistics.median(wall), statistics.median(cpu), out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,10 +98,11 @@ def main(argv: list[str] | None = None) -> int:
 
         net = template.with_params(params)
         memsim.solve_dc(net, v)  # caches the structure analysis of ``net``
-        t_bc, sol = _median_time(
+        t_bc, c_bc, sol = _median_time(
             lambda res=res, v=v: badcrossbar.compute(v, res, r_i=R_LINE), args.repeats)
-        t_new, _ = _median_time(fresh, args.repeats)
-        t_solve, out = _median_time(lambda net=net, v=v: memsim.solve_dc(net, v), args.repeats)
+        t_new, c_new, _ = _median_time(fresh, args.repeats)
+        t_solve, c_solve, out = _median_time(lambda net=net, v=v: memsim.solve_dc(net, v),
+                                             args.repeats)
         i_bc = np.asarray(sol.currents.output).T  # (n_cols, batch)
         i_ms = out.output_currents.reshape(n_cols, batch)
         err = float(np.max(np.abs(i_ms - i_bc) / np.abs(i_bc)))
@@ -106,16 +116,62 @@ def main(argv: list[str] | None = None) -> int:
         line = (f"{label:>14} {t_bc:11.3f}s {t_new:12.4f}s {t_solve:12.4f}s "
                 f"{t_bc / t_new:11.1f}x {t_bc / t_solve:11.1f}x {its:7d} {err:12.2e}")
         print(line, flush=True)
-        rows.append((label, t_bc, t_new, t_solve, its, err))
+        rows.append((label, t_bc, t_new, t_solve, its, err, c_bc, c_new, c_solve))
+
+    _transient_entry(rng)
 
     print("\nmarkdown:")
     print("| case | badcrossbar (s) | memsim, new R (s) | memsim, solve (s) | speed-up new R "
           "| speed-up solve | CG iterations | max rel. error of output currents |")
     print("|---|---|---|---|---|---|---|---|")
-    for label, t_bc, t_new, t_solve, its, err in rows:
+    for label, t_bc, t_new, t_solve, its, err, *_ in rows:
         print(f"| {label} | {t_bc:.3f} | {t_new:.4f} | {t_solve:.4f} | {t_bc / t_new:.1f}x "
               f"| {t_bc / t_solve:.1f}x | {its} | {err:.1e} |")
+    print("\nCPU time (s, median):\n| case | badcrossbar | memsim, new R | memsim, solve "
+          "| speed-up new R | speed-up solve |\n|---|---|---|---|---|---|")
+    for label, *_, c_bc, c_new, c_solve in rows:
+        print(f"| {label} | {c_bc:.3f} | {c_new:.4f} | {c_solve:.4f} | {c_bc / c_new:.1f}x "
+              f"| {c_bc / c_solve:.1f}x |")
     return 0
+
+
+def _transient_entry(rng: np.random.Generator, n: int = 32, steps: int = 1000) -> None:
+    from numba import njit
+
+    import memsim
+    from memsim.solve.crossbar import RTOL, RTOL_TRANSIENT, crossbar_segments, crossbar_voltages
+
+    @njit
+    def run(dev, seg_word, seg_bit, g_seq, v_in, guess, rtol, warm):
+        its = 0
+        v_word = guess.copy()
+        for s in range(g_seq.shape[0]):
+            start = v_word if warm else guess
+            v_word, v_bit, k = crossbar_voltages(dev, seg_word, seg_bit, g_seq[s], v_in, start,
+                                                 rtol, 1000)
+            its += k
+        return its
+
+    net = memsim.crossbar(n, n, device=memsim.devices.preset("strukov2008"), r_line=1.0)
+    seg_word, seg_bit = crossbar_segments(net)
+    dev = np.ascontiguousarray(net.layout.device)
+    x = np.where(net.memristive, rng.uniform(0, 1, net.n_edges), 0.0)
+    g_seq = np.empty((steps, net.n_edges))
+    for s in range(steps):
+        x = np.clip(x + np.where(net.memristive, rng.uniform(-1e-3, 1e-3, net.n_edges), 0), 0, 1)
+        g_seq[s] = memsim.devices.conductances(net.model, x, net.params)
+    v_in = rng.uniform(0.5, 1.0, n)
+    guess = np.repeat(v_in[:, None], n, axis=1)
+    run(dev, seg_word, seg_bit, g_seq[:2], v_in, guess, RTOL, True)  # compile
+    print(f"\ncrossbar_voltages, {n}x{n} HP crossbar, 1 ohm lines, {steps} solves "
+          "(states move <= 1e-3 per solve):")
+    for rtol in (RTOL, RTOL_TRANSIENT):
+        for warm in (True, False):
+            t0 = time.perf_counter()
+            its = run(dev, seg_word, seg_bit, g_seq, v_in, guess, rtol, warm)
+            dt = time.perf_counter() - t0
+            print(f"  rtol {rtol:g}, {'warm' if warm else 'cold'} start: "
+                  f"{dt / steps * 1e6:6.1f} us per solve, {its / steps:.2f} CG iterations")
 
 
 if __name__ == "__main__":

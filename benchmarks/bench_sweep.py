@@ -85,7 +85,8 @@ def main() -> None:
     print(f"throughput 2 workers / 1 worker: {speedup:.2f}x (target >= 1.7x); "
           f"end to end incl. cluster start: {results['1']['total'] / results['2']['total']:.2f}x")
     if "sync" in results:
-        print(f"throughput 1 worker / in-process: {results['1']['rate'] / results['sync']['rate']:.2f}x")
+        ratio = results["1"]["rate"] / results["sync"]["rate"]
+        print(f"throughput 1 worker / in-process: {ratio:.2f}x")
 
     tiny = parse_sweep(TINY.format(n=args.overhead_tasks))
     sync = run(tiny, "tiny sync", synchronous=True)

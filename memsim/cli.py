@@ -11,7 +11,7 @@ from typing import Any
 
 from memsim.errors import MemsimError, ParameterError
 
-__all__ = ["main"]
+__all__ = ["main", "parse_drive"]
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,12 @@ drive of one input, NAME=SPEC, repeatable; SPEC is one of
 e.g. --drive in0=sine:1.5:1 --drive in1=float"""
 
 
-def _parse_drive(spec: str) -> Any:
+def parse_drive(spec: str) -> Any:
+    """A drive from its command-line form (see ``DRIVE_HELP``); ``None`` for ``float``.
+
+    >>> parse_drive("sine:1.5:2")
+    Sine(amplitude=1.5, frequency=2.0, offset=0.0, delay=0.0, phase=0.0)
+    """
     from memsim.solve.drives import DC, Pulse, Sine
 
     kind, *vals = spec.split(":")
@@ -111,14 +116,14 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
     net = load(args.circuit)
     names = [net.node_names[i] for i in net.inputs]
-    drives: dict[str | int, Any] = {n: _parse_drive(args.all) for n in names}
+    drives: dict[str | int, Any] = {n: parse_drive(args.all) for n in names}
     for item in args.drive or []:
         name, sep, spec = item.partition("=")
         if not sep:
             raise ParameterError("drive", f"expected NAME=SPEC, got {item!r}")
         if name not in names:
             raise ParameterError("drive", f"unknown input {name!r}; inputs: {', '.join(names)}")
-        drives[name] = _parse_drive(spec)
+        drives[name] = parse_drive(spec)
     driven = {k: v for k, v in drives.items() if v is not None}
     res = simulate(net, driven, args.t_end, method=args.method, dt=args.dt,
                    t_eval=np.linspace(0, args.t_end, args.points))

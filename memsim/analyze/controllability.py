@@ -367,7 +367,15 @@ def _groups(rows: np.ndarray, tol: float) -> list[tuple[int, ...]]:
 
 @njit(cache=True)
 def velocity_matrix(model, x, v, params):
-    """Device rates ``dx/dt`` (E, C) for edge-voltage columns ``v`` (E, C) at states ``x``."""
+    """Device rates ``dx/dt`` (E, C) for edge-voltage columns ``v`` (E, C) at states ``x``.
+
+    >>> import numpy as np
+    >>> from memsim.devices import Threshold
+    >>> d = Threshold(r_on=1e3, r_off=1e4, alpha=0.0, beta=9e3, v_t=1.0)
+    >>> velocity_matrix(np.array([int(d.model)]), np.array([0.5]), np.array([[0.5, 2.0]]),
+    ...                 d.row()[None, :]).tolist()  # below threshold: still; 1 V above: 1/s
+    [[0.0, 1.0]]
+    """
     out = np.empty(v.shape)
     for c in range(v.shape[1]):
         for e in range(v.shape[0]):

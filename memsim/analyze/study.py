@@ -423,11 +423,15 @@ def plot_width(points: Sequence[StudyPoint], axes: Any = None) -> Any:
                          label=kind)
         _bars(axes[1], w, pts, ls=style, label=kind)
         axes[1].plot(w, w / 2, color="gray", lw=0.8, ls=":")
-    axes[0].set(xscale="log", xlabel="hidden width w (net [w/2, w, w/2])", ylabel="capacity",
+    axes[0].set(xlabel="hidden width w (net [w/2, w, w/2])", ylabel="capacity",
                 title="(a) capacity vs width")
-    axes[1].set(xscale="log", xlabel="hidden width w", ylabel="mean capacity sum S(P)",
+    axes[1].set(xlabel="hidden width w", ylabel="mean capacity sum S(P)",
                 title="(a) mean capacity (dotted: w/2 patterns)")
+    widths = sorted({p.value for p in points})
     for ax in axes:
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(widths, [f"{w:g}" for w in widths])
+        ax.minorticks_off()
         ax.legend(fontsize=8)
     return axes
 

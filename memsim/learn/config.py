@@ -135,6 +135,7 @@ class CircuitConfig:
     t_normalize: float = 2e-3
     inactive_inputs: Literal["float", "ground"] = "float"
     substeps: int = 4
+    pulse_tol: float | None = 1e-6
     prune_state: float | None = 0.01
     prune_probability: float = 1.0
     c2c_noise: float = 0.8
@@ -163,6 +164,11 @@ class CircuitConfig:
             raise ParameterError("inactive_inputs",
                                  f"use 'float' or 'ground', got {self.inactive_inputs!r}")
         _count("substeps", self.substeps)
+        if self.pulse_tol is not None:
+            _finite("pulse_tol", self.pulse_tol)
+            if not 0.0 < self.pulse_tol < 1.0:
+                raise ParameterError("pulse_tol", f"must lie in (0, 1) or be None, got "
+                                     f"{self.pulse_tol!r}")
         if self.prune_state is not None:
             _finite("prune_state", self.prune_state)
             if not 0.0 <= self.prune_state < 1.0:
@@ -192,6 +198,7 @@ class CircuitConfig:
         cfg[K.C_PRUNE_PROB] = self.prune_probability
         cfg[K.C_C2C] = self.c2c_noise
         cfg[K.C_MIN_CURRENT] = self.min_current
+        cfg[K.C_TOL] = -1.0 if self.pulse_tol is None else self.pulse_tol
         flags = np.zeros(K.N_FLAGS, np.int64)
         flags[K.F_SUBSTEPS] = self.substeps
         flags[K.F_GROUND_INACTIVE] = int(self.inactive_inputs == "ground")

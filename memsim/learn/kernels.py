@@ -35,8 +35,8 @@ __all__ = [
 
 # Layout of the packed configuration arrays (see memsim.learn.config.CircuitConfig.packed).
 C_V_READ, C_T_READ, C_V_INH, C_T_INH, C_V_NORM, C_T_NORM = 0, 1, 2, 3, 4, 5
-C_PRUNE_STATE, C_PRUNE_PROB, C_C2C, C_MIN_CURRENT = 6, 7, 8, 9
-N_CFG = 10
+C_PRUNE_STATE, C_PRUNE_PROB, C_C2C, C_MIN_CURRENT, C_TOL = 6, 7, 8, 9, 10
+N_CFG = 11
 F_SUBSTEPS, F_GROUND_INACTIVE, F_SHUFFLE, F_RECORD, F_MAX_STEPS = 0, 1, 2, 3, 4
 N_FLAGS = 5
 
@@ -202,14 +202,36 @@ def _stage_into(out, x, k, h):
         out[e] = 0.0 if y < 0.0 else (1.0 if y > 1.0 else y)
 
 
+# Dormand-Prince 5(4) tableau (FSAL: the 7th stage is the next step's first).
+_DP_A = np.array([
+    [0, 0, 0, 0, 0, 0],
+    [1 / 5, 0, 0, 0, 0, 0],
+    [3 / 40, 9 / 40, 0, 0, 0, 0],
+    [44 / 45, -56 / 15, 32 / 9, 0, 0, 0],
+    [19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729, 0, 0],
+    [9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656, 0],
+    [35 / 384, 0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84],
+])
+_DP_B5 = np.array([35 / 384, 0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84, 0])
+_DP_E = _DP_B5 - np.array([5179 / 57600, 0, 7571 / 16695, 393 / 640, -92097 / 339200,
+                           187 / 2100, 1 / 40])
+MAX_PULSE_STEPS = 10_000
+
+
 @njit(cache=True)
-def pulse(x, edges, model, params, free_index, fixed_value, duration, n_sub):
+def pulse(x, edges, model, params, free_index, fixed_value, duration, n_sub, tol):
     """Hold the fixed nodes at ``fixed_value`` for ``duration`` seconds, starting from ``x``.
 
-    Classical RK4 with ``n_sub`` equal sub-steps; the dissipated energy is integrated with the
-    same stages (as an extra state). When every rate is zero the states sit at a fixed point of
-    the (autonomous) pulse dynamics and stay there, so the rest of the pulse is skipped exactly:
-    a sub-threshold read of threshold devices changes nothing, to the last bit.
+    With ``tol > 0``: adaptive Dormand-Prince 5(4), first step ``duration / n_sub``, steps
+    accepted when the estimated local error of every state is below ``tol`` (absolute; states
+    live in [0, 1]); small steps are taken only where the dynamics has a kink (a device
+    crossing its threshold or reaching a bound). With ``tol <= 0``: classical RK4 with
+    ``n_sub`` equal steps. The nodal system is re-solved at every stage, and the dissipated
+    energy is integrated with the same stages (as an extra state, not error-controlled).
+
+    When every rate is zero the states sit at a fixed point of the (autonomous) pulse dynamics
+    and stay there, so the rest of the pulse is skipped exactly: a sub-threshold read of
+    threshold devices changes nothing, to the last bit.
 
     Returns
     -------
@@ -228,38 +250,96 @@ def pulse(x, edges, model, params, free_index, fixed_value, duration, n_sub):
     b = np.empty(nf)
     v0 = np.empty(nn)
     v = np.empty(nn)
-    k1 = np.empty(ne)
-    k2 = np.empty(ne)
-    k3 = np.empty(ne)
-    k4 = np.empty(ne)
+    ks = np.empty((7, ne))
+    pw = np.empty(7)
     xs = np.empty(ne)
-    p1 = _rhs(x, edges, model, params, free_index, fixed_value, nf, g, a, b, v0, k1)
+    pw[0] = _rhs(x, edges, model, params, free_index, fixed_value, nf, g, a, b, v0, ks[0])
     xn = x.copy()
     energy = 0.0
     if duration <= 0.0:
         return xn, energy, v0
-    dt = duration / n_sub
-    for s in range(n_sub):
-        if s > 0:
-            p1 = _rhs(xn, edges, model, params, free_index, fixed_value, nf, g, a, b, v, k1)
+    t = 0.0
+    h = duration / n_sub
+    steps = 0
+    while t < duration:
         moving = False
         for e in range(ne):
-            if k1[e] != 0.0:
+            if ks[0, e] != 0.0:
                 moving = True
                 break
         if not moving:
-            energy += p1 * dt * (n_sub - s)
+            energy += pw[0] * (duration - t)
             break
-        _stage_into(xs, xn, k1, dt / 2)
-        p2 = _rhs(xs, edges, model, params, free_index, fixed_value, nf, g, a, b, v, k2)
-        _stage_into(xs, xn, k2, dt / 2)
-        p3 = _rhs(xs, edges, model, params, free_index, fixed_value, nf, g, a, b, v, k3)
-        _stage_into(xs, xn, k3, dt)
-        p4 = _rhs(xs, edges, model, params, free_index, fixed_value, nf, g, a, b, v, k4)
+        last = t + h >= duration * (1.0 - 1e-12)
+        if last:
+            h = duration - t
+        # A device reaching a bound stops there (its rate drops to zero): a jump in the
+        # right-hand side that no Runge-Kutta step resolves. Shorten the step so that it ends
+        # where the first device is predicted (to first order) to reach its bound.
+        hit = h
         for e in range(ne):
-            k1[e] = k1[e] + 2.0 * k2[e] + 2.0 * k3[e] + k4[e]
-        _stage_into(xn, xn, k1, dt / 6.0)
-        energy += dt / 6.0 * (p1 + 2.0 * p2 + 2.0 * p3 + p4)
+            k = ks[0, e]
+            if k > 0.0:
+                d = (1.0 - xn[e]) / k
+            elif k < 0.0:
+                d = -xn[e] / k
+            else:
+                continue
+            if d < hit:
+                hit = d
+        if hit < h:
+            h = max(hit * (1.0 + 1e-9), 1e-9 * duration)
+            last = t + h >= duration * (1.0 - 1e-12)
+            if last:
+                h = duration - t
+        if tol <= 0.0:  # classical RK4
+            _stage_into(xs, xn, ks[0], h / 2)
+            pw[1] = _rhs(xs, edges, model, params, free_index, fixed_value, nf, g, a, b, v,
+                         ks[1])
+            _stage_into(xs, xn, ks[1], h / 2)
+            pw[2] = _rhs(xs, edges, model, params, free_index, fixed_value, nf, g, a, b, v,
+                         ks[2])
+            _stage_into(xs, xn, ks[2], h)
+            pw[3] = _rhs(xs, edges, model, params, free_index, fixed_value, nf, g, a, b, v,
+                         ks[3])
+            for e in range(ne):
+                ks[1, e] = ks[0, e] + 2.0 * ks[1, e] + 2.0 * ks[2, e] + ks[3, e]
+            _stage_into(xn, xn, ks[1], h / 6.0)
+            energy += h / 6.0 * (pw[0] + 2.0 * pw[1] + 2.0 * pw[2] + pw[3])
+            t = duration if last else t + h
+            pw[0] = _rhs(xn, edges, model, params, free_index, fixed_value, nf, g, a, b, v,
+                         ks[0])
+            continue
+        for st in range(1, 7):
+            for e in range(ne):
+                y = xn[e]
+                for q in range(st):
+                    y += h * _DP_A[st, q] * ks[q, e]
+                xs[e] = 0.0 if y < 0.0 else (1.0 if y > 1.0 else y)
+            pw[st] = _rhs(xs, edges, model, params, free_index, fixed_value, nf, g, a, b, v,
+                          ks[st])
+        # xs now holds the 5th-order solution (stage 7 is evaluated at it: FSAL)
+        err = 0.0
+        for e in range(ne):
+            d = 0.0
+            for q in range(7):
+                d += _DP_E[q] * ks[q, e]
+            d = abs(h * d)
+            if d > err:
+                err = d
+        steps += 1
+        if err <= tol or steps >= MAX_PULSE_STEPS:
+            for q in range(6):
+                energy += h * _DP_B5[q] * pw[q]
+            for e in range(ne):
+                xn[e] = xs[e]
+                ks[0, e] = ks[6, e]
+            pw[0] = pw[6]
+            t = duration if last else t + h
+            fac = 5.0 if err == 0.0 else min(5.0, max(0.2, 0.9 * (tol / err) ** 0.2))
+        else:
+            fac = max(0.1, 0.9 * (tol / err) ** 0.25)
+        h = h * fac
     return xn, energy, v0
 
 
@@ -365,6 +445,7 @@ def train_circuit(n_nodes, edges, model0, params, x0, ground_nodes, in_nodes, ou
     n_pat = patterns.shape[0]
     n_eras = era_targets.shape[0]
     n_sub = flags[F_SUBSTEPS]
+    tol = cfg[C_TOL]
     inactive_fixed = flags[F_GROUND_INACTIVE] != 0
     shuffle = flags[F_SHUFFLE] != 0
     record = flags[F_RECORD] != 0
@@ -416,7 +497,7 @@ def train_circuit(n_nodes, edges, model0, params, x0, ground_nodes, in_nodes, ou
                                           out_nodes, all_grounded, ground_nodes, n_nodes)
                 fi = free_nodes(fixed, live, ptr, nbr, nbr_edge)
                 x_read, e_read, v = pulse(x, edges, model, params, fi, value, cfg[C_T_READ],
-                                          n_sub)
+                                          n_sub, tol)
                 iout = _output_currents(v, x, edges, model, params, out_nodes, all_grounded)
                 power = 0.0
                 g = conductances(model, x, params)
@@ -438,7 +519,7 @@ def train_circuit(n_nodes, edges, model0, params, x0, ground_nodes, in_nodes, ou
                                                   out_nodes, only, ground_nodes, n_nodes)
                         fi = free_nodes(fixed, live, ptr, nbr, nbr_edge)
                         xn, e_inh, _ = pulse(x, edges, model, params, fi, value, cfg[C_T_INH],
-                                             n_sub)
+                                             n_sub, tol)
                         x = _noisy_update(x, xn, cfg[C_C2C], rng)
                         _prune(x, model, live, pruned_at, t, cfg[C_PRUNE_STATE],
                                cfg[C_PRUNE_PROB], rng)
@@ -446,7 +527,7 @@ def train_circuit(n_nodes, edges, model0, params, x0, ground_nodes, in_nodes, ou
                                               out_nodes, all_grounded, ground_nodes, n_nodes)
                     fi = free_nodes(fixed, live, ptr, nbr, nbr_edge)
                     xn, e_norm, _ = pulse(x, edges, model, params, fi, value, cfg[C_T_NORM],
-                                          n_sub)
+                                          n_sub, tol)
                     x = _noisy_update(x, xn, cfg[C_C2C], rng)
                     _prune(x, model, live, pruned_at, t, cfg[C_PRUNE_STATE], cfg[C_PRUNE_PROB],
                            rng)

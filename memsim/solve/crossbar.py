@@ -55,6 +55,7 @@ __all__ = [
     "bit_voltages",
     "bit_voltages1",
     "crossbar_applicable",
+    "crossbar_node_voltages",
     "crossbar_segments",
     "crossbar_voltages",
     "edge_fields",
@@ -75,6 +76,9 @@ EPS = float(np.finfo(np.float64).eps)
 FLOOR_ULPS = 8.0
 """Residuals below ``FLOOR_ULPS * eps * max(segment g) * max|w - v_in|`` count as converged:
 the word voltages cannot be represented more finely, so no solver can do better."""
+
+GROUP = 8
+"""Word lines whose tridiagonal solves are interleaved in the single right-hand-side kernels."""
 
 CHUNK = 16
 """Right-hand sides processed together by :meth:`CrossbarSystem.solve` (cache-sized)."""
@@ -433,6 +437,21 @@ def _solve_bit1(lb, ib, t):
 
 
 @njit(cache=True)
+def _apply_word_row(gd, sw, p, i, out):
+    """out[i] = (row block i of A_w) p[i], with the line ends peeled off the inner loop."""
+    cols = p.shape[1]
+    if cols == 1:
+        out[i, 0] = (gd[i, 0] + sw[i, 0]) * p[i, 0]
+        return
+    out[i, 0] = (gd[i, 0] + sw[i, 0]) * p[i, 0] + sw[i, 1] * (p[i, 0] - p[i, 1])
+    for j in range(1, cols - 1):
+        out[i, j] = ((gd[i, j] + sw[i, j]) * p[i, j] - sw[i, j] * p[i, j - 1]
+                     + sw[i, j + 1] * (p[i, j] - p[i, j + 1]))
+    j = cols - 1
+    out[i, j] = (gd[i, j] + sw[i, j]) * p[i, j] - sw[i, j] * p[i, j - 1]
+
+
+@njit(cache=True)
 def _residual1(gd, sw, lb, ib, v_in, x, r, t):
     """:func:`_residual` for one right-hand side: v_in (R,), x, r, t (R, C)."""
     rows, cols = x.shape
@@ -441,13 +460,9 @@ def _residual1(gd, sw, lb, ib, v_in, x, r, t):
             t[i, j] = gd[i, j] * (v_in[i] + x[i, j])
     _solve_bit1(lb, ib, t)
     for i in range(rows):
+        _apply_word_row(gd, sw, x, i, r)
         for j in range(cols):
-            aw = (gd[i, j] + sw[i, j]) * x[i, j]
-            if j > 0:
-                aw -= sw[i, j] * x[i, j - 1]
-            if j + 1 < cols:
-                aw += sw[i, j + 1] * (x[i, j] - x[i, j + 1])
-            r[i, j] = gd[i, j] * (t[i, j] - v_in[i]) - aw
+            r[i, j] = gd[i, j] * (t[i, j] - v_in[i]) - r[i, j]
 
 
 @njit(cache=True)
@@ -462,12 +477,9 @@ def _sweep_schur1(gd, sw, lb, ib, p, t, q):
         else:
             for j in range(cols):
                 t[i, j] *= ib[i, j]
+        _apply_word_row(gd, sw, p, i, q)
         for j in range(cols):
-            qq = (gd[i, j] + sw[i, j]) * p[i, j] - gd[i, j] * t[i, j]
-            if j > 0:
-                qq -= sw[i, j] * p[i, j - 1]
-            if j + 1 < cols:
-                qq += sw[i, j + 1] * (p[i, j] - p[i, j + 1])
+            qq = q[i, j] - gd[i, j] * t[i, j]
             q[i, j] = qq
             pq += p[i, j] * qq
     return pq
@@ -475,24 +487,33 @@ def _sweep_schur1(gd, sw, lb, ib, p, t, q):
 
 @njit(cache=True)
 def _sweep_update1(lw, iw, alpha, p, q, x, r, z):
-    """:func:`_sweep_update` for one right-hand side; returns (max|r|, <r, z>)."""
+    """:func:`_sweep_update` for one right-hand side; returns (max|r|, <r, z>).
+
+    The word-line recurrences run ``GROUP`` lines at a time, interleaved, so that their
+    latency chains overlap."""
     rows, cols = x.shape
     res = 0.0
     rz = 0.0
-    for i in range(rows):
-        for j in range(cols):
-            x[i, j] += alpha * p[i, j]
-            rr = r[i, j] - alpha * q[i, j]
-            r[i, j] = rr
-            res = max(res, abs(rr))
-        z[i, 0] = r[i, 0]
+    for i0 in range(0, rows, GROUP):
+        i1 = min(i0 + GROUP, rows)
+        for i in range(i0, i1):
+            for j in range(cols):
+                x[i, j] += alpha * p[i, j]
+                rr = r[i, j] - alpha * q[i, j]
+                r[i, j] = rr
+                res = max(res, abs(rr))
+            z[i, 0] = r[i, 0]
         for j in range(1, cols):
-            z[i, j] = r[i, j] - lw[i, j] * z[i, j - 1]
-        z[i, cols - 1] *= iw[i, cols - 1]
-        rz += r[i, cols - 1] * z[i, cols - 1]
+            for i in range(i0, i1):
+                z[i, j] = r[i, j] - lw[i, j] * z[i, j - 1]
+        for i in range(i0, i1):
+            z[i, cols - 1] *= iw[i, cols - 1]
         for j in range(cols - 2, -1, -1):
-            z[i, j] = z[i, j] * iw[i, j] - lw[i, j + 1] * z[i, j + 1]
-            rz += r[i, j] * z[i, j]
+            for i in range(i0, i1):
+                z[i, j] = z[i, j] * iw[i, j] - lw[i, j + 1] * z[i, j + 1]
+        for i in range(i0, i1):
+            for j in range(cols):
+                rz += r[i, j] * z[i, j]
     return res, rz
 
 
@@ -654,6 +675,51 @@ def crossbar_voltages(dev, seg_word, seg_bit, g, v_in, v_word_guess, rtol, maxit
         for j in range(cols):
             x[i, j] += v_in[i]
     return x, v_bit, iterations
+
+
+@njit(cache=True)
+def crossbar_node_voltages(word, bit, dev, seg_word, seg_bit, in_nodes, g, fixed, v_guess,
+                           rtol, maxiter):
+    """:func:`crossbar_voltages` on whole node vectors, for a transient loop's solver slot.
+
+    Parameters
+    ----------
+    word, bit, dev, seg_word, seg_bit : int64 (R, C)
+        Node indices of the line nodes (``layout.word`` / ``layout.bit``), edge indices of the
+        devices (``layout.device``) and of the segments (:func:`crossbar_segments`).
+    in_nodes : int64 (R,)
+        Input node of each word line (``net.inputs``).
+    g : (E,)
+        Edge conductances.
+    fixed : (N,)
+        Voltages of the fixed nodes (inputs: their drive; outputs: 0); other entries ignored.
+    v_guess : (N,)
+        Previous node voltages (warm start); only the word-line entries are read.
+    rtol, maxiter
+        As in :func:`crossbar_voltages`.
+
+    Returns
+    -------
+    v : (N,)
+        All node voltages (terminals copied from ``fixed``).
+    iterations : int
+        CG iterations, -1 if the budget ran out.
+    """
+    rows, cols = word.shape
+    v_in = np.empty(rows)
+    guess = np.empty((rows, cols))
+    for i in range(rows):
+        v_in[i] = fixed[in_nodes[i]]
+        for j in range(cols):
+            guess[i, j] = v_guess[word[i, j]]
+    v_word, v_bit, iterations = crossbar_voltages(dev, seg_word, seg_bit, g, v_in, guess,
+                                                  rtol, maxiter)
+    v = fixed.copy()
+    for i in range(rows):
+        for j in range(cols):
+            v[word[i, j]] = v_word[i, j]
+            v[bit[i, j]] = v_bit[i, j]
+    return v, iterations
 
 
 @njit(cache=True)
@@ -826,14 +892,23 @@ class CrossbarSystem:
     terms : Terminals
         Must drive every input and ground every output.
     rtol : float
-        Word-node KCL residual allowed, relative to ``max(g_device) * max|v_in|``.
+        Word-node KCL residual allowed, relative to the largest input current (so also to the
+        largest edge current); see :func:`schur_pcg`. The default 1e-12 gives output currents
+        within ~1e-12 relative of a direct solve.
     maxiter : int, optional
-        CG iteration budget per chunk of right-hand sides (default ``10 * (rows + cols)``).
+        CG iteration budget per chunk of right-hand sides (default ``10 * (rows + cols)``;
+        typical runs need 4-8, lines as resistive as the devices a few dozen).
+
+    Attributes
+    ----------
+    iterations : list of int
+        CG iterations of each chunk of right-hand sides in the last :meth:`solve`.
 
     Raises
     ------
     ParameterError
-        If the network, conductances or terminals do not fit (use ``NodalSystem`` then).
+        If the network, conductances or terminals do not fit (use ``NodalSystem`` then), ``g``
+        has the wrong length, or ``rtol`` is not positive.
 
     Examples
     --------
@@ -886,11 +961,16 @@ class CrossbarSystem:
 
         Raises
         ------
+        ParameterError
+            If ``v_in`` is not (n_inputs, B).
         SolverError
             If CG misses the tolerance within ``maxiter`` iterations.
         """
         net = self.net
         v_in = np.asarray(v_in, float)
+        if v_in.ndim != 2 or v_in.shape[0] != self.rows:
+            raise ParameterError("inputs", f"need ({self.rows}, batch) input voltages, got "
+                                 f"shape {v_in.shape}")
         batch = v_in.shape[1]
         v = np.empty((net.n_nodes, batch))
         v[net.inputs] = v_in

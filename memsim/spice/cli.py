@@ -47,7 +47,7 @@ def add_commands(subparsers: Any) -> None:
 
 def _cmd_spice_check(args: argparse.Namespace) -> int:
     from memsim.circuit import load
-    from memsim.cli import _parse_drive
+    from memsim.cli import parse_drive
     from memsim.errors import ParameterError
     from memsim.spice.compare import compare
     from memsim.spice.parse import parse_netlist
@@ -71,14 +71,14 @@ def _cmd_spice_check(args: argparse.Namespace) -> int:
     names = [net.node_names[i] for i in net.inputs]
     if not drives:
         spec = args.all or "sine:1.5:50"
-        drives = {n: _parse_drive(spec) for n in names}
+        drives = {n: parse_drive(spec) for n in names}
     for item in args.drive or []:
         name, sep, spec = item.partition("=")
         if not sep:
             raise ParameterError("drive", f"expected NAME=SPEC, got {item!r}")
         if name not in names:
             raise ParameterError("drive", f"unknown input {name!r}; inputs: {', '.join(names)}")
-        drives[name] = _parse_drive(spec)
+        drives[name] = parse_drive(spec)
     driven = {k: v for k, v in drives.items() if v is not None}
     t_end = t_end or 0.04
     if args.points < 2:

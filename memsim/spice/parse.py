@@ -31,6 +31,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 
@@ -131,7 +132,7 @@ class _Parser:
         self.t_end: float | None = None
         self.elements: set[str] = set()
 
-    def fail(self, message: str, line: int | None) -> None:
+    def fail(self, message: str, line: int | None) -> NoReturn:
         raise CircuitFileError(self.source, message, line)
 
     # ------------------------------------------------------------------ lines
@@ -161,6 +162,12 @@ class _Parser:
         if len(parts) < 2:
             self.fail("empty *@memsim line", line)
         kind, rest = parts[1], parts[2] if len(parts) > 2 else ""
+        try:
+            self.meta_entry(kind, rest, line)
+        except ValueError as exc:  # also json.JSONDecodeError
+            self.fail(f"cannot read this *@memsim {kind} line ({exc})", line)
+
+    def meta_entry(self, kind: str, rest: str, line: int) -> None:
         if kind == "network":
             self.meta.setdefault(kind, []).append([json.loads(rest)])
         elif kind in ("nodes", "inputs", "outputs"):
@@ -237,7 +244,6 @@ class _Parser:
         if m is None:
             self.fail(f"{name!r} is not a memsim subcircuit (memsim_hp_<window>_p<p>, "
                       "memsim_vteam_<window>_p<p>, memsim_linear, memsim_threshold)", line)
-        assert m is not None
         if m.group(4):
             return int(Model.LINEAR), 0, 2.0
         if m.group(5):
@@ -272,7 +278,6 @@ class _Parser:
         m = re.match(r"^\.model\s+(\S+)\s+(\w+)\s*\(?(.*?)\)?\s*$", low)
         if m is None:
             self.fail("cannot read this .model line", line)
-        assert m is not None
         name, kind, body = m.group(1), m.group(2), m.group(3)
         if kind != "memristor":
             self.fail(f".model {name} has type {kind!r}; memsim reads only 'memristor' "
@@ -527,7 +532,6 @@ class _Parser:
             )
         except MemsimError as exc:
             self.fail(f"the netlist does not make a valid network: {exc}", None)
-        raise AssertionError  # unreachable
 
     def read_source(self, name: str, spec: str, line: int) -> Drive:
         s = re.sub(r"\s*\(\s*", "(", spec.strip())
@@ -540,7 +544,6 @@ class _Parser:
                 return DC(parse_number(toks[0]) if toks and toks[0] != "ac" else 0.0)
             except ValueError as exc:
                 self.fail(f"voltage source {name!r}: {exc}", line)
-        assert m is not None
         kind = m.group(1)
         try:
             args = [parse_number(t) for t in m.group(2).replace(",", " ").split()]
@@ -559,7 +562,6 @@ class _Parser:
             self.fail(f"voltage source {name!r}: {exc}", line)
         self.fail(f"voltage source {name!r}: {kind.upper()} sources are not supported; use "
                   "DC, PULSE, SIN or PWL", line)
-        raise AssertionError  # unreachable
 
     def pulse(self, name: str, a: list[float], line: int) -> Drive:
         if len(a) < 2:

@@ -39,6 +39,17 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rows(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The stored rows, only those of the tasks of ``--sweep FILE`` if given."""
+    from memsim.sweep.spec import load_sweep
+    from memsim.sweep.store import Store
+
+    keys = {t.key for t in load_sweep(args.sweep).tasks()} if args.sweep else None
+    with Store.open_readonly(args.store) as store:
+        rows = store.rows()
+    return rows if keys is None else [r for r in rows if r["key"] in keys]
+
+
 def _cmd_results(args: argparse.Namespace) -> int:
     from memsim.sweep.report import (
         export_table,
@@ -47,10 +58,8 @@ def _cmd_results(args: argparse.Namespace) -> int:
         summary_rows,
         task_rows,
     )
-    from memsim.sweep.store import Store
 
-    with Store.open_readonly(args.store) as store:
-        rows = store.rows()
+    rows = _rows(args)
     if args.tasks:
         records = task_rows(rows)
         columns = ["label", "network", "P", "block", "successes", "trials", "wall_time",
@@ -74,16 +83,16 @@ def _cmd_results(args: argparse.Namespace) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from memsim.sweep.report import format_table, make_report, summarize
-    from memsim.sweep.store import Store
 
-    with Store.open_readonly(args.store) as store:
-        rows = store.rows()
+    rows = _rows(args)
     out = Path(args.out) if args.out else Path(args.store).with_name(
         Path(args.store).stem + "_report")
     summaries = summarize(rows)
     files = make_report(summaries, out)
     table = [{"series": s.series, "network": s.size_label, "capacity": s.capacity,
               "interval": f"{s.capacity_low}..{s.capacity_high}",
+              "mean capacity": f"{s.mean_capacity[0]:.2f} +- {s.mean_capacity[1]:.2f}",
+              "P tried": f"{s.P.min()}..{s.P.max()}",
               "trials per P": int(s.trials.min())} for s in summaries]
     print(format_table(table, list(table[0])))
     print(f"\nreport written to {out}/:")
@@ -122,6 +131,7 @@ def add_commands(subparsers: Any) -> None:
     p.add_argument("--export", choices=["csv", "parquet"],
                    help="write the table to a file instead of printing it")
     p.add_argument("--out", help="export file (default: next to the store)")
+    p.add_argument("--sweep", metavar="FILE", help="only the tasks of this sweep file")
     p.set_defaults(func=_cmd_results)
 
     p = subparsers.add_parser(
@@ -130,4 +140,5 @@ def add_commands(subparsers: Any) -> None:
         "success.csv for the results in a store.")
     p.add_argument("store", help="SQLite result store written by `memsim sweep`")
     p.add_argument("--out", help="output folder (default: STORE_report next to the store)")
+    p.add_argument("--sweep", metavar="FILE", help="only the tasks of this sweep file")
     p.set_defaults(func=_cmd_report)

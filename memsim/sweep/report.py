@@ -3,9 +3,12 @@
 The trials of all blocks of a (grid point, P) are pooled into one
 :class:`memsim.analyze.capacity.CapacityResult`: S(P) with Wilson 95 % intervals and the
 capacity (largest P with S >= 0.5) with its interval, exactly as the capacity analyzer
-defines them. Grid points are grouped into *series* (the x axis of
-"capacity vs size" is the network size; everything else is the series): the grid table's
-``label``, plus every non-size parameter that varies among the points of that label.
+defines them. The *mean capacity* is the area under S(P) over the loads tried, as in
+:func:`memsim.analyze.study.mean_capacity` (it does not jump in steps of one, so it shows
+differences the capacity hides; compare it only between points tried on the same loads).
+Grid points are grouped into *series* (the x axis of "capacity vs size" is the network size;
+everything else is the series): the grid table's ``label``, plus every non-size parameter
+that varies among the points of that label.
 
 Size of a network (the x axis): the number of nodes, i.e. the sum of the layer widths of a
 layered net, ``n_nodes`` of a random network, ``rows + cols`` terminals of a crossbar.
@@ -101,6 +104,14 @@ class PointSummary:
     @property
     def capacity_high(self) -> int:
         return self.curve.capacity_interval[1]
+
+    @property
+    def mean_capacity(self) -> tuple[float, float]:
+        """Area under S(P) over the loads tried, and its 95 % half-width
+        (:func:`memsim.analyze.study.mean_capacity`)."""
+        from memsim.analyze.study import mean_capacity
+
+        return mean_capacity(self.curve)
 
 
 def _size(point: Mapping[str, Any]) -> tuple[int, str]:
@@ -289,7 +300,8 @@ def export_table(records: Sequence[Mapping[str, Any]], path: str | Path, fmt: st
 def make_report(summaries: Sequence[PointSummary], out: str | Path) -> list[Path]:
     """Write the report figures and tables to the folder ``out``.
 
-    Files: ``capacity_vs_size.png`` (capacity per series vs network size, with intervals),
+    Files: ``capacity_vs_size.png`` (capacity and mean capacity per series vs network size,
+    with intervals),
     ``success_curves.png`` (S(P) with Wilson intervals, one panel per series),
     ``capacity.csv`` and ``success.csv`` (the numbers behind them).
 
@@ -316,7 +328,7 @@ def make_report(summaries: Sequence[PointSummary], out: str | Path) -> list[Path
     series = sorted({s.series for s in summaries})
     files = []
 
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, (ax, ax_mean) = plt.subplots(1, 2, figsize=(12, 4.6))
     for k, name in enumerate(series):
         pts = sorted((s for s in summaries if s.series == name), key=lambda s: s.size)
         x = np.array([s.size for s in pts], dtype=float)
@@ -325,11 +337,20 @@ def make_report(summaries: Sequence[PointSummary], out: str | Path) -> list[Path
                         [s.capacity_high - s.capacity for s in pts]], dtype=float)
         shift = (k - (len(series) - 1) / 2) * 0.12  # keep overlapping error bars apart
         ax.errorbar(x + shift, y, yerr=err, marker="o", capsize=3, label=name)
+        means = np.array([s.mean_capacity for s in pts])
+        ax_mean.errorbar(x + shift, means[:, 0], yerr=means[:, 1], marker="o", capsize=3,
+                         label=name)
     ax.set(xlabel="network size (nodes)", ylabel="capacity (largest P with S >= 0.5)",
-           title="Capacity vs size (bars: P range allowed by the 95 % intervals of S)")
-    ax.set_ylim(bottom=-0.2)
+           title="Capacity (bars: from the 95 % Wilson bounds of S)")
+    ax_mean.set(xlabel="network size (nodes)", ylabel="mean capacity: sum of S(P) over P",
+                title="Mean capacity (bars: 95 %)")
+    for a in (ax, ax_mean):
+        a.set_ylim(bottom=-0.2)
+        a.grid(alpha=0.3)
+        for s in summaries:  # name the networks along the x axis
+            a.annotate(s.size_label, (s.size, 0), xytext=(0, -24), textcoords="offset points",
+                       ha="center", fontsize=7, color="gray", annotation_clip=False)
     ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
     fig.tight_layout()
     files.append(d / "capacity_vs_size.png")
     fig.savefig(files[-1], dpi=120)
@@ -358,7 +379,9 @@ def make_report(summaries: Sequence[PointSummary], out: str | Path) -> list[Path
 
     cap = [{"series": s.series, "network": s.size_label, "size": s.size,
             "capacity": s.capacity, "capacity_low": s.capacity_low,
-            "capacity_high": s.capacity_high, "trials_per_P": int(s.trials.min())}
+            "capacity_high": s.capacity_high, "mean_capacity": s.mean_capacity[0],
+            "mean_capacity_pm": s.mean_capacity[1], "P_tried": " ".join(map(str, s.P)),
+            "trials_per_P": int(s.trials.min())}
            for s in summaries]
     files.append(export_table(cap, d / "capacity.csv", "csv"))
     files.append(export_table(summary_rows(summaries), d / "success.csv", "csv"))

@@ -20,6 +20,7 @@ from memsim.solve import crossbar as cb
 from memsim.solve.crossbar import (
     CrossbarSystem,
     crossbar_applicable,
+    crossbar_node_voltages,
     crossbar_segments,
     crossbar_voltages,
     edge_fields,
@@ -284,6 +285,23 @@ def test_crossbar_voltages_cold_and_warm_start():
     assert its3 == -1
 
 
+def test_crossbar_node_voltages_fills_the_whole_node_vector():
+    net, g = _crossbar(5, 4, lo=1e2, hi=1e4, r_word=1.0, r_bit=2.0, seed=19)
+    lay = net.layout
+    seg_word, seg_bit = crossbar_segments(net)
+    v_in = np.array([0.4, -0.3, 1.0, 0.0, 0.7])
+    fixed = np.zeros(net.n_nodes)
+    fixed[net.inputs] = v_in
+    guess = np.full(net.n_nodes, 0.123)  # any finite guess
+    v, its = crossbar_node_voltages(lay.word, lay.bit, lay.device, seg_word, seg_bit,
+                                    net.inputs, g, fixed, guess, 1e-12, 100)
+    assert its > 0
+    direct = NodalSystem(net, g, terminals(net)).solve(v_in[:, None])
+    np.testing.assert_array_equal(v[net.inputs], v_in)
+    np.testing.assert_array_equal(v[net.outputs], 0.0)
+    _close(net, g, v[:, None], direct)
+
+
 # ------------------------------------------------------------- dispatch and error paths
 def test_solve_dc_methods_agree_and_auto_picks_the_crossbar_solver():
     devs = [HP(r_on=1e3, r_off=1e5, x0=x) for x in np.linspace(0, 1, 20)]
@@ -326,6 +344,8 @@ def test_crossbar_system_errors():
         CrossbarSystem(net, g[:-1], terms)
     with pytest.raises(SolverError, match="direct"):
         CrossbarSystem(net, g, terms, maxiter=0).solve(np.ones((3, 1)))
+    with pytest.raises(ParameterError, match="inputs"):
+        CrossbarSystem(net, g, terms).solve(np.ones((4, 1)))
 
 
 def test_segments_need_the_plain_crossbar_structure():

@@ -468,6 +468,8 @@ BAD = [
     (".subckt memsim_linear plus minus", "has no .ends"),
     (".control\nrun", ".control without .endc"),
     ("*@memsim bogus 1", "unknown \\*@memsim line"),
+    ("*@memsim rename node a", "cannot read this \\*@memsim rename line"),
+    ("*@memsim network {oops", "cannot read this \\*@memsim network line"),
 ]
 
 
@@ -485,6 +487,15 @@ def test_a_continuation_line_needs_a_line_to_continue():
     with pytest.raises(CircuitFileError, match="continuation") as info:
         parse_netlist("title\n+ 1\n.end\n")
     assert info.value.line == 2
+
+
+def test_metadata_that_contradicts_the_elements_is_an_error():
+    net = memsim.crossbar(1, 1, device=Resistor(1e3))
+    text = to_netlist(net, 1.0)
+    with pytest.raises(CircuitFileError, match="does not make a valid network"):
+        parse_netlist(text.replace("*@memsim inputs in0\n", ""))
+    with pytest.raises(CircuitFileError, match="do not list as an input"):
+        parse_netlist(text.replace("in0:i", "in0:b"))
 
 
 def test_a_device_touching_a_node_the_metadata_does_not_list_is_an_error():

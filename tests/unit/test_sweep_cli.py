@@ -150,3 +150,17 @@ def test_errors_are_one_line_and_touch_no_store(swept, tmp_path, capsys, argv, m
     assert err.count("\n") == 1 and err.startswith("memsim: error: "), err
     assert message.format(d=d) in err
     assert {p.name: digest(p) for p in tmp_path.iterdir()} == before
+
+
+def test_sweep_option_selects_the_tasks_of_one_sweep_file(swept, tmp_path, capsys):
+    store = tmp_path / "two.sqlite"
+    store.write_bytes((swept / "s.sqlite").read_bytes())
+    other = tmp_path / "other.toml"
+    other.write_text(TEXT.replace("seed = 4", "seed = 5"))  # same points, new trials
+    assert main(["sweep", str(other), "--sync", "--no-progress", "--store", str(store)]) == 0
+    capsys.readouterr()
+    assert main(["results", str(store), "--export", "csv", "--out", str(tmp_path / "a.csv")]) == 0
+    assert {r["trials"] for r in csv.DictReader(open(tmp_path / "a.csv"))} == {"8"}  # pooled
+    assert main(["results", str(store), "--sweep", str(other), "--export", "csv", "--out",
+                 str(tmp_path / "b.csv")]) == 0
+    assert {r["trials"] for r in csv.DictReader(open(tmp_path / "b.csv"))} == {"4"}
