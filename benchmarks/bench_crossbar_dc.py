@@ -10,10 +10,13 @@ memsim is timed two ways, both after a warm-up that compiles the numba kernels:
   (``net.with_params``) and solved, as badcrossbar gets fresh resistances on every call;
 * ``solve``: ``memsim.solve_dc`` on an existing network (its structure analysis cached).
 
-Each time is the median of ``--repeats`` runs; CPU times (``time.process_time``, all threads)
-are printed too, as they are less disturbed by other jobs on a shared machine. badcrossbar is
-only a benchmark oracle, not a memsim dependency: without it this script prints "skipped" and
-exits 0.
+Both tools run on one thread: the BLAS thread pools are pinned to 1 before numpy loads (with
+its default pool, badcrossbar's 128x128 x 64 case ran 13x slower on this shared 2-core
+machine, an advantage memsim should not take). memsim's default is one thread too
+(``MEMSIM_THREADS``); a column shows memsim with two threads solving chunks of a batch. Each time is the median of ``--repeats`` runs;
+CPU times (``time.process_time``, all threads) are printed too, as they are less disturbed by
+other jobs on a shared machine. badcrossbar is only a benchmark oracle, not a memsim
+dependency: without it this script prints "skipped" and exits 0.
 
 A last section (memsim only) times the jitted entry point for transient loops,
 ``crossbar_voltages``, on a 32x32 HP crossbar with 1 ohm lines: 1000 solves, each after every
@@ -25,16 +28,20 @@ Run:  .venv/bin/python benchmarks/bench_crossbar_dc.py [--repeats 3] [--quick]
 
 from __future__ import annotations
 
-import argparse
-import logging
 import os
-import platform
-import statistics
-import sys
-import time
-from collections.abc import Callable
 
-import numpy as np
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import logging  # noqa: E402
+import platform  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+
+import numpy as np  # noqa: E402
 
 CASES = [(64, 64, 1), (128, 128, 1), (256, 256, 1), (128, 128, 64)]
 R_LINE = 0.5
@@ -70,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     from importlib.metadata import version
 
     import memsim
-    from memsim.solve.crossbar import CrossbarSystem
+    from memsim.solve import crossbar
+    from memsim.solve.dc import terminals
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores; python "
           f"{platform.python_version()}; badcrossbar {version('badcrossbar')}")
@@ -80,8 +88,10 @@ def main(argv: list[str] | None = None) -> int:
 
     rng = np.random.default_rng(args.seed)
     cases = CASES[:1] if args.quick else CASES
+    print(f"memsim threads for batches: {crossbar.THREADS} (MEMSIM_THREADS); a column with 2")
     header = (f"{'case':>14} {'badcrossbar':>12} {'memsim new R':>13} {'memsim solve':>13} "
-              f"{'ratio new R':>12} {'ratio solve':>12} {'CG its':>7} {'max rel err':>12}")
+              f"{'2 threads':>10} {'ratio new R':>12} {'ratio solve':>12} {'ratio 2 th':>11} "
+              f"{'CG its':>7} {'max rel err':>12}")
     print(header)
     rows = []
     for n_rows, n_cols, batch in cases:
@@ -96,42 +106,49 @@ def main(argv: list[str] | None = None) -> int:
                   v: np.ndarray = v) -> memsim.DCResult:
             return memsim.solve_dc(template.with_params(params), v)
 
+        def two_threads(net: memsim.Network, v: np.ndarray = v) -> memsim.DCResult:
+            threads, crossbar.THREADS = crossbar.THREADS, 2
+            try:
+                return memsim.solve_dc(net, v)
+            finally:
+                crossbar.THREADS = threads
+
         net = template.with_params(params)
         memsim.solve_dc(net, v)  # caches the structure analysis of ``net``
         t_bc, c_bc, sol = _median_time(
             lambda res=res, v=v: badcrossbar.compute(v, res, r_i=R_LINE), args.repeats)
-        t_new, c_new, _ = _median_time(fresh, args.repeats)
+        t_new, _, _ = _median_time(fresh, args.repeats)
         t_solve, c_solve, out = _median_time(lambda net=net, v=v: memsim.solve_dc(net, v),
                                              args.repeats)
+        t_two, _, _ = _median_time(lambda net=net: two_threads(net), args.repeats)
         i_bc = np.asarray(sol.currents.output).T  # (n_cols, batch)
         i_ms = out.output_currents.reshape(n_cols, batch)
         err = float(np.max(np.abs(i_ms - i_bc) / np.abs(i_bc)))
         g = memsim.devices.conductances(net.model, net.x0, net.params)
-        from memsim.solve.dc import terminals
-
-        system = CrossbarSystem(net, g, terminals(net))
+        system = crossbar.CrossbarSystem(net, g, terminals(net))
         system.solve(v)
         its = max(system.iterations)
         label = f"{n_rows}x{n_cols} B={batch}"
-        line = (f"{label:>14} {t_bc:11.3f}s {t_new:12.4f}s {t_solve:12.4f}s "
-                f"{t_bc / t_new:11.1f}x {t_bc / t_solve:11.1f}x {its:7d} {err:12.2e}")
-        print(line, flush=True)
-        rows.append((label, t_bc, t_new, t_solve, its, err, c_bc, c_new, c_solve))
+        print(f"{label:>14} {t_bc:11.3f}s {t_new:12.4f}s {t_solve:12.4f}s {t_two:9.4f}s "
+              f"{t_bc / t_new:11.1f}x {t_bc / t_solve:11.1f}x {t_bc / t_two:10.1f}x "
+              f"{its:7d} {err:12.2e}", flush=True)
+        rows.append((label, t_bc, t_new, t_solve, t_two, its, err, c_bc, c_solve))
 
     _transient_entry(rng)
 
-    print("\nmarkdown:")
-    print("| case | badcrossbar (s) | memsim, new R (s) | memsim, solve (s) | speed-up new R "
-          "| speed-up solve | CG iterations | max rel. error of output currents |")
-    print("|---|---|---|---|---|---|---|---|")
-    for label, t_bc, t_new, t_solve, its, err, *_ in rows:
-        print(f"| {label} | {t_bc:.3f} | {t_new:.4f} | {t_solve:.4f} | {t_bc / t_new:.1f}x "
-              f"| {t_bc / t_solve:.1f}x | {its} | {err:.1e} |")
-    print("\nCPU time (s, median):\n| case | badcrossbar | memsim, new R | memsim, solve "
-          "| speed-up new R | speed-up solve |\n|---|---|---|---|---|---|")
-    for label, *_, c_bc, c_new, c_solve in rows:
-        print(f"| {label} | {c_bc:.3f} | {c_new:.4f} | {c_solve:.4f} | {c_bc / c_new:.1f}x "
-              f"| {c_bc / c_solve:.1f}x |")
+    print("\nmarkdown (wall-clock, median):")
+    print("| case | badcrossbar (s) | memsim, new R (s) | memsim, solve (s) | memsim, solve, "
+          "2 threads (s) | speed-up new R | speed-up solve | speed-up 2 threads | CG iterations "
+          "| max rel. error of output currents |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for label, t_bc, t_new, t_solve, t_two, its, err, *_ in rows:
+        print(f"| {label} | {t_bc:.3f} | {t_new:.4f} | {t_solve:.4f} | {t_two:.4f} "
+              f"| {t_bc / t_new:.1f}x | {t_bc / t_solve:.1f}x | {t_bc / t_two:.1f}x | {its} "
+              f"| {err:.1e} |")
+    print("\nCPU time (s, median), both on one thread:\n| case | badcrossbar | memsim, solve "
+          "| speed-up |\n|---|---|---|---|")
+    for label, *_, c_bc, c_solve in rows:
+        print(f"| {label} | {c_bc:.3f} | {c_solve:.4f} | {c_bc / c_solve:.1f}x |")
     return 0
 
 

@@ -59,13 +59,13 @@ def test_circuit_learns_era_one_of_the_alternating_task(alternating_runs):
 
 
 def test_circuit_relearns_after_each_switch(alternating_runs):
-    # measured: era 2 learned in 97 of the 99 runs that learned era 1, era 3 in 95 of 97
+    # measured: era 2 learned in 96 of the 99 runs that learned era 1, era 3 in 94 of 96
     for k in (1, 2):
         before = [r for r in alternating_runs if r.eras[k - 1].learned]
         again = sum(r.eras[k].learned for r in before)
         print(f"era {k + 1}: re-learned in {again}/{len(before)}")
         assert again >= 0.9 * len(before)
-    assert sum(r.learned for r in alternating_runs) >= 90  # measured 95
+    assert sum(r.learned for r in alternating_runs) >= 89  # measured 94
     # After a learned era the reads (below threshold) left the network answering the old
     # mapping, so the swapped one must start with a mistake.
     for r in alternating_runs:

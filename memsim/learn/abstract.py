@@ -104,7 +104,7 @@ def train_abstract(
     if isinstance(budget, bool) or not isinstance(budget, int | np.integer) or budget < 1:
         raise ParameterError("max_steps", f"must be an integer >= 1, got {max_steps!r}")
     w_seed, dyn_seed = seed_sequence(seed).spawn(2)
-    mats = initial_weights(s, np.random.default_rng(w_seed))
+    mats = initial_weights(s.tolist(), np.random.default_rng(w_seed))
     offsets = np.cumsum([0] + [m.size for m in mats])[:-1].astype(np.int64)
     w0 = np.concatenate([m.ravel() for m in mats])
     rng = np.random.default_rng(dyn_seed)

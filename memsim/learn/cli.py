@@ -198,8 +198,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
                                one_hot=not args.binary)
             if args.eras > 1:
                 rng = np.random.default_rng(task_seed.spawn(1)[0])
-                eras = [base.targets] + [rng.integers(0, n_out, base.n_patterns)
-                                         for _ in range(args.eras - 1)]
+                eras = [base.targets.tolist()] + [
+                    rng.integers(0, n_out, base.n_patterns).tolist()
+                    for _ in range(args.eras - 1)]
                 base = base.with_eras(eras, name=f"random_{args.patterns}x{args.eras}")
             task = base
         results.append(train(net, task, config, seed=run_seed, max_steps=args.max_steps,
@@ -207,7 +208,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     label = (f"{net.name}: task {results[0].task.name}, {args.seeds} seeds, budget "
              f"{args.max_steps or config.max_steps} steps per era")
     print(summary_table(results, label=label))
-    pruned = np.mean([r.pruned.sum() for r in results])
+    pruned = np.mean([0 if r.pruned is None else r.pruned.sum() for r in results])
     wall = sum(r.wall_time for r in results)
     steps = sum(r.n_steps for r in results)
     print(f"mean pruned devices {pruned:.2f} of {net.n_memristors}; {steps} steps in "

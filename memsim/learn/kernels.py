@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from memsim.devices.kernels import OPEN, RESISTOR, THRESHOLD, conductance, conductances, rate
+from memsim.devices.kernels import OPEN, RESISTOR, THRESHOLD, conductances, rate
 from memsim.solve.linalg import node_voltages_dense
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "exact_rate",
     "free_nodes",
     "pulse",
+    "threshold_rate",
     "train_circuit",
     "train_extremal",
 ]
@@ -44,29 +45,34 @@ PHASE_READ, PHASE_INHIBIT, PHASE_NORMALIZE = 0, 1, 2
 
 
 @njit(cache=True)
-def exact_rate(model, x, v, p):
-    """Device rate dx/dt, with the threshold model written branch by branch.
+def threshold_rate(x, v, r_on, r_off, alpha, beta, vt):
+    """Rate dx/dt of a Pershin-Di Ventra threshold device, written branch by branch.
 
-    The Pershin-Di Ventra rate ``f(v) = beta v + (alpha - beta)/2 (|v + v_t| - |v - v_t|)``
+    The model's ``f(v) = beta v + (alpha - beta)/2 (|v + v_t| - |v - v_t|)``
     (:func:`memsim.devices.kernels.rate`) is, piece by piece, ``alpha v`` below threshold and
     ``beta (v -+ v_t) +- alpha v_t`` above. In exact arithmetic the two forms agree; in
-    floating point the general one leaves residues of order 1e-16 * beta below threshold, which
-    would let a read "move" a device by a few ulps. The piecewise form is exactly zero there
-    (alpha = 0) and is also the hot path of training. Every other model is
-    :func:`memsim.devices.kernels.rate`.
+    floating point the general one leaves residues of order 1e-16 * beta below threshold,
+    which would let a read "move" a device by a few ulps. The piecewise form is exactly zero
+    there (alpha = 0). Scalar arguments: this is the hot path of training.
     """
+    if v > vt:
+        f = beta * (v - vt) + alpha * vt
+    elif v < -vt:
+        f = beta * (v + vt) - alpha * vt
+    else:
+        f = alpha * v
+    r = f / (r_off - r_on)
+    if (x >= 1.0 and r > 0.0) or (x <= 0.0 and r < 0.0):
+        return 0.0
+    return r
+
+
+@njit(cache=True)
+def exact_rate(model, x, v, p):
+    """Device rate dx/dt: :func:`threshold_rate` for threshold devices (exactly zero below
+    threshold when alpha = 0), :func:`memsim.devices.kernels.rate` for every other model."""
     if model == THRESHOLD:
-        vt = p[4]
-        if v > vt:
-            f = p[3] * (v - vt) + p[2] * vt
-        elif v < -vt:
-            f = p[3] * (v + vt) - p[2] * vt
-        else:
-            f = p[2] * v
-        r = f / (p[1] - p[0])
-        if (x >= 1.0 and r > 0.0) or (x <= 0.0 and r < 0.0):
-            return 0.0
-        return r
+        return threshold_rate(x, v, p[0], p[1], p[2], p[3], p[4])
     return rate(model, x, v, p)
 
 
@@ -139,7 +145,13 @@ def _rhs(x, edges, model, params, free_index, fixed_value, nf, g, a, b, v, r):
     """
     ne = edges.shape[0]
     for e in range(ne):
-        g[e] = conductance(model[e], x[e], params[e])
+        m = model[e]
+        if m == RESISTOR:
+            g[e] = 1.0 / params[e, 0]
+        elif m == OPEN:
+            g[e] = 0.0
+        else:  # every memristor: R(x) = R_off - x (R_off - R_on)
+            g[e] = 1.0 / (params[e, 1] - x[e] * (params[e, 1] - params[e, 0]))
     for i in range(nf):
         b[i] = 0.0
         for j in range(nf):
@@ -191,8 +203,24 @@ def _rhs(x, edges, model, params, free_index, fixed_value, nf, g, a, b, v, r):
     for e in range(ne):
         dv = v[edges[e, 0]] - v[edges[e, 1]]
         power += g[e] * dv * dv
-        r[e] = exact_rate(model[e], x[e], dv, params[e])
+        if model[e] == THRESHOLD:  # scalar arguments: no row view on the hot path
+            r[e] = threshold_rate(x[e], dv, params[e, 0], params[e, 1], params[e, 2],
+                                  params[e, 3], params[e, 4])
+        else:
+            r[e] = exact_rate(model[e], x[e], dv, params[e])
     return power
+
+
+@njit(cache=True)
+def _snap(x, x_pre, k0, h):
+    """Put on its bound every device that the step's first rate ``k0``, from ``x_pre``, was
+    predicted to bring there within the step ``h``."""
+    for e in range(x.shape[0]):
+        k = k0[e]
+        if k > 0.0 and (1.0 - x_pre[e]) <= h * k * (1.0 + 1e-9):
+            x[e] = 1.0
+        elif k < 0.0 and x_pre[e] <= -h * k * (1.0 + 1e-9):
+            x[e] = 0.0
 
 
 @njit(cache=True)
@@ -253,6 +281,8 @@ def pulse(x, edges, model, params, free_index, fixed_value, duration, n_sub, tol
     ks = np.empty((7, ne))
     pw = np.empty(7)
     xs = np.empty(ne)
+    xp = np.empty(ne)
+    kp = np.empty(ne)
     pw[0] = _rhs(x, edges, model, params, free_index, fixed_value, nf, g, a, b, v0, ks[0])
     xn = x.copy()
     energy = 0.0
@@ -270,12 +300,15 @@ def pulse(x, edges, model, params, free_index, fixed_value, duration, n_sub, tol
         if not moving:
             energy += pw[0] * (duration - t)
             break
+        if tol <= 0.0:
+            h = duration / n_sub
         last = t + h >= duration * (1.0 - 1e-12)
         if last:
             h = duration - t
         # A device reaching a bound stops there (its rate drops to zero): a jump in the
         # right-hand side that no Runge-Kutta step resolves. Shorten the step so that it ends
-        # where the first device is predicted (to first order) to reach its bound.
+        # where the first device is predicted (to first order) to reach its bound, and put
+        # the devices predicted to arrive then on their bound.
         hit = h
         for e in range(ne):
             k = ks[0, e]
@@ -287,11 +320,13 @@ def pulse(x, edges, model, params, free_index, fixed_value, duration, n_sub, tol
                 continue
             if d < hit:
                 hit = d
-        if hit < h:
-            h = max(hit * (1.0 + 1e-9), 1e-9 * duration)
+        event = hit < h
+        if event:
+            h = hit
             last = t + h >= duration * (1.0 - 1e-12)
-            if last:
-                h = duration - t
+            for e in range(ne):
+                xp[e] = xn[e]
+                kp[e] = ks[0, e]
         if tol <= 0.0:  # classical RK4
             _stage_into(xs, xn, ks[0], h / 2)
             pw[1] = _rhs(xs, edges, model, params, free_index, fixed_value, nf, g, a, b, v,
@@ -305,6 +340,8 @@ def pulse(x, edges, model, params, free_index, fixed_value, duration, n_sub, tol
             for e in range(ne):
                 ks[1, e] = ks[0, e] + 2.0 * ks[1, e] + 2.0 * ks[2, e] + ks[3, e]
             _stage_into(xn, xn, ks[1], h / 6.0)
+            if event:
+                _snap(xn, xp, kp, h)
             energy += h / 6.0 * (pw[0] + 2.0 * pw[1] + 2.0 * pw[2] + pw[3])
             t = duration if last else t + h
             pw[0] = _rhs(xn, edges, model, params, free_index, fixed_value, nf, g, a, b, v,
@@ -333,8 +370,14 @@ def pulse(x, edges, model, params, free_index, fixed_value, duration, n_sub, tol
                 energy += h * _DP_B5[q] * pw[q]
             for e in range(ne):
                 xn[e] = xs[e]
-                ks[0, e] = ks[6, e]
-            pw[0] = pw[6]
+            if event:
+                _snap(xn, xp, kp, h)
+                pw[0] = _rhs(xn, edges, model, params, free_index, fixed_value, nf, g, a, b, v,
+                             ks[0])
+            else:
+                for e in range(ne):
+                    ks[0, e] = ks[6, e]
+                pw[0] = pw[6]
             t = duration if last else t + h
             fac = 5.0 if err == 0.0 else min(5.0, max(0.2, 0.9 * (tol / err) ** 0.2))
         else:
@@ -605,7 +648,7 @@ def _forward(w, offsets, sizes, pattern, rng, path):
                 drive[j] += pattern[i] * w[offsets[0] + i * n1 + j]
     path[1] = _argmax_random(drive, rng)
     for layer in range(1, n_layers - 1):
-        a, b = sizes[layer], sizes[layer + 1]
+        b = sizes[layer + 1]
         row = w[offsets[layer] + path[layer] * b: offsets[layer] + (path[layer] + 1) * b]
         path[layer + 1] = _argmax_random(row, rng)
     return path[n_layers - 1]

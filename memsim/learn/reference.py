@@ -46,27 +46,91 @@ def _rhs(net: Network, x, v_in, driven, grounded):
     return exact_rates_np(net.model, x, r.edge_voltages, net.params), float(r.power), r
 
 
+_DP_A = np.array([
+    [0, 0, 0, 0, 0, 0],
+    [1 / 5, 0, 0, 0, 0, 0],
+    [3 / 40, 9 / 40, 0, 0, 0, 0],
+    [44 / 45, -56 / 15, 32 / 9, 0, 0, 0],
+    [19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729, 0, 0],
+    [9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656, 0],
+    [35 / 384, 0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84],
+])
+_DP_B5 = np.array([35 / 384, 0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84, 0])
+_DP_E = _DP_B5 - np.array([5179 / 57600, 0, 7571 / 16695, 393 / 640, -92097 / 339200,
+                           187 / 2100, 1 / 40])
+
+
 def pulse_np(net: Network, x: np.ndarray, v_in: np.ndarray, driven: np.ndarray,
-             grounded: np.ndarray, duration: float, n_sub: int):
+             grounded: np.ndarray, duration: float, n_sub: int, tol: float = -1.0):
     """Twin of :func:`memsim.learn.kernels.pulse`: returns new states, energy, first DCResult."""
-    k1, p1, first = _rhs(net, x, v_in, driven, grounded)
+
+    def rhs(y):
+        return _rhs(net, y, v_in, driven, grounded)
+
+    k0, p0, first = rhs(x)
     xn = x.copy()
     energy = 0.0
     if duration <= 0:
         return xn, energy, first
-    dt = duration / n_sub
-    for s in range(n_sub):
-        if s > 0:
-            k1, p1, _ = _rhs(net, xn, v_in, driven, grounded)
-        if not k1.any():
-            energy += p1 * dt * (n_sub - s)
+    t, h = 0.0, duration / n_sub
+    while t < duration:
+        if not k0.any():
+            energy += p0 * (duration - t)
             break
-        k2, p2, _ = _rhs(net, np.clip(xn + dt / 2 * k1, 0, 1), v_in, driven, grounded)
-        k3, p3, _ = _rhs(net, np.clip(xn + dt / 2 * k2, 0, 1), v_in, driven, grounded)
-        k4, p4, _ = _rhs(net, np.clip(xn + dt * k3, 0, 1), v_in, driven, grounded)
-        xn = np.clip(xn + dt / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4), 0, 1)
-        energy += dt / 6.0 * (p1 + 2.0 * p2 + 2.0 * p3 + p4)
+        if tol <= 0:
+            h = duration / n_sub
+        last = t + h >= duration * (1 - 1e-12)
+        if last:
+            h = duration - t
+        with np.errstate(divide="ignore", invalid="ignore"):
+            arrive = np.where(k0 > 0, (1 - xn) / k0, np.where(k0 < 0, -xn / k0, np.inf))
+        event = arrive.min() < h
+        if event:
+            h = float(arrive.min())
+            last = t + h >= duration * (1 - 1e-12)
+            x_pre, k_pre = xn.copy(), k0.copy()
+        if tol <= 0:
+            k1, p1 = k0, p0
+            k2, p2, _ = rhs(np.clip(xn + h / 2 * k1, 0, 1))
+            k3, p3, _ = rhs(np.clip(xn + h / 2 * k2, 0, 1))
+            k4, p4, _ = rhs(np.clip(xn + h * k3, 0, 1))
+            xn = np.clip(xn + h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4), 0, 1)
+            if event:
+                _snap_np(xn, x_pre, k_pre, h)
+            energy += h / 6.0 * (p1 + 2.0 * p2 + 2.0 * p3 + p4)
+            t = duration if last else t + h
+            k0, p0, _ = rhs(xn)
+            continue
+        ks, pw = [k0], [p0]
+        for st in range(1, 7):
+            y = xn.copy()
+            for q in range(st):
+                y = y + h * _DP_A[st, q] * ks[q]
+            k, p, _ = rhs(np.clip(y, 0, 1))
+            ks.append(k)
+            pw.append(p)
+            if st == 6:
+                x5 = np.clip(y, 0, 1)
+        err = np.abs(h * sum(_DP_E[q] * ks[q] for q in range(7))).max()
+        if err <= tol:
+            energy += h * sum(_DP_B5[q] * pw[q] for q in range(6))
+            xn = x5
+            if event:
+                _snap_np(xn, x_pre, k_pre, h)
+                k0, p0, _ = rhs(xn)
+            else:
+                k0, p0 = ks[6], pw[6]
+            t = duration if last else t + h
+            fac = 5.0 if err == 0 else min(5.0, max(0.2, 0.9 * (tol / err) ** 0.2))
+        else:
+            fac = max(0.1, 0.9 * (tol / err) ** 0.25)
+        h *= fac
     return xn, energy, first
+
+
+def _snap_np(x: np.ndarray, x_pre: np.ndarray, k: np.ndarray, h: float) -> None:
+    x[(k > 0) & ((1 - x_pre) <= h * k * (1 + 1e-9))] = 1.0
+    x[(k < 0) & (x_pre <= -h * k * (1 + 1e-9))] = 0.0
 
 
 def _noisy(x_old: np.ndarray, x_new: np.ndarray, sigma: float, rng: np.random.Generator):
@@ -84,6 +148,7 @@ def train_circuit_np(net: Network, params: np.ndarray, x0: np.ndarray, patterns:
                      rng: np.random.Generator) -> dict:
     """Twin of :func:`memsim.learn.kernels.train_circuit` (records as a dict)."""
     c = config
+    tol = -1.0 if c.pulse_tol is None else c.pulse_tol
     cur = net.with_params(params)
     model = cur.model.copy()
     x = x0.copy()
@@ -130,7 +195,7 @@ def train_circuit_np(net: Network, params: np.ndarray, x0: np.ndarray, patterns:
                 active = pat != 0
                 v_read = np.where(active, c.v_read * pat, 0.0)
                 x_new, e_read, res = pulse_np(cur, x, v_read, inactive_driven(active),
-                                              np.ones(n_out, bool), c.t_read, c.substeps)
+                                              np.ones(n_out, bool), c.t_read, c.substeps, tol)
                 iout = res.output_currents
                 power = float(res.power)
                 x = x_new
@@ -145,12 +210,12 @@ def train_circuit_np(net: Network, params: np.ndarray, x0: np.ndarray, patterns:
                         only[w] = True
                         xn, e_inh, _ = pulse_np(cur, x, np.where(active, c.v_inhibit * pat, 0.0),
                                                 inactive_driven(active), only, c.t_inhibit,
-                                                c.substeps)
+                                                c.substeps, tol)
                         x = _noisy(x, xn, c.c2c_noise, rng)
                         prune(x)
                     xn, e_norm, _ = pulse_np(cur, x, np.full(n_in, c.v_normalize),
                                              np.ones(n_in, bool), np.ones(n_out, bool),
-                                             c.t_normalize, c.substeps)
+                                             c.t_normalize, c.substeps, tol)
                     x = _noisy(x, xn, c.c2c_noise, rng)
                     prune(x)
                 for key, val in (("pattern", p), ("winner", w), ("correct", ok), ("era", era),
@@ -206,7 +271,8 @@ def train_extremal_np(weights: list[np.ndarray], patterns: np.ndarray, era_targe
                 pat = patterns[p]
                 path = forward(pat)
                 ok = path[-1] == targets[p]
-                synapses = [(0, (i, path[0])) for i in np.flatnonzero(pat != 0)]
+                synapses: list[tuple[int, tuple[int, int]]] = [
+                    (0, (int(i), path[0])) for i in np.flatnonzero(pat != 0)]
                 synapses += [(layer, (path[layer - 1], path[layer]))
                              for layer in range(1, len(w))]
                 for layer, ij in synapses:
@@ -226,6 +292,6 @@ def train_extremal_np(weights: list[np.ndarray], patterns: np.ndarray, era_targe
             if done == len(order) and pass_mistakes == 0:
                 era_info[era, :2] = 1, steps
         era_info[era, 2:] = steps, mistakes
-    out = {k: np.array(v) for k, v in rec.items()}
+    out: dict[str, object] = {k: np.array(v) for k, v in rec.items()}
     out.update(era_info=era_info, weights=w)
     return out

@@ -185,7 +185,7 @@ class TrainResult:
         ParameterError
             If the run did not record states (``record_states=True``).
         """
-        if self.records.states is None or self.net is None:
+        if self.records.states is None or self.net is None or self.initial_state is None:
             raise ParameterError("record_states", "train with record_states=True to get the "
                                  "conductance history")
         from memsim.devices.kernels import conductances

@@ -235,7 +235,7 @@ def random_task(
                     f"{n_inputs} inputs, asked for {n_patterns}"
                 )
             codes_set: set[bytes] = set()
-            rows = []
+            rows: list[np.ndarray] = []
             while len(rows) < n_patterns:
                 row = rng.integers(0, 2, n_inputs).astype(float)
                 if row.any() and row.tobytes() not in codes_set:

@@ -38,7 +38,9 @@ Plain NumPy/scipy twins (:func:`schur_pcg_np`, :func:`line_matrices_np`) serve t
 
 from __future__ import annotations
 
+import os
 import weakref
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -83,9 +85,14 @@ GROUP = 8
 CHUNK = 16
 """Right-hand sides processed together by :meth:`CrossbarSystem.solve` (cache-sized)."""
 
+THREADS = max(1, int(os.environ.get("MEMSIM_THREADS", "1") or 1))
+"""Default number of threads that solve chunks of a batch (environment variable
+``MEMSIM_THREADS``, default 1). More threads help only on otherwise idle cores: on a loaded
+2-core machine two threads were slower than one, and Dask sweeps already fill the cores."""
+
 
 # --------------------------------------------------------------------------- numba kernels
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def line_factors(gd, sw, sb):
     """LDL^T factors of the word-line and bit-line tridiagonal blocks.
 
@@ -319,7 +326,7 @@ def _tolerances(sw, x, rtol, floor, tol):
         tol[k] = max(rtol * i_max, floor[k])
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def schur_pcg(gd, sw, sb, lw, iw, lb, ib, v_in, x, rtol, maxiter, work):
     """Solve the Schur system for the word-line drops ``x`` (in place) by preconditioned CG.
 
@@ -342,7 +349,9 @@ def schur_pcg(gd, sw, sb, lw, iw, lb, ib, v_in, x, rtol, maxiter, work):
     maxiter : int
         Iteration budget (summed over restarts).
     work : (5, R, C, B)
-        Scratch space (reused between calls, so its pages are not faulted in again).
+        Scratch space. On return ``work[4]`` holds the bit-line voltages of the returned ``x``
+        (the last true-residual evaluation computes them), so :func:`bit_voltages` is needed
+        only when ``x`` is changed afterwards.
 
     Returns
     -------
@@ -554,17 +563,19 @@ def _tolerance1(gd, sw, v_in, x, rtol):
     return max(rtol * i_max, floor), floor
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def schur_pcg1(gd, sw, lw, iw, lb, ib, v_in, x, rtol, maxiter, work):
     """:func:`schur_pcg` for one right-hand side: ``v_in`` (R,), ``x`` (R, C) in place,
-    ``work`` (5, R, C). Same stopping rule; returns the iterations used or -1."""
+    ``work`` (5, R, C); on return ``work[4]`` holds the bit voltages of ``x``. Same stopping
+    rule; returns the iterations used or -1."""
     rows, cols = x.shape
     r, z, p, q, t = work[0], work[1], work[2], work[3], work[4]
     it = 0
     while True:
         tol, floor = _tolerance1(gd, sw, v_in, x, rtol)
-        if floor < 0.0:
+        if floor < 0.0:  # no device current can flow
             x[:, :] = 0.0
+            t[:, :] = 0.0
             return it
         _residual1(gd, sw, lb, ib, v_in, x, r, t)
         res = 0.0
@@ -670,7 +681,7 @@ def crossbar_voltages(dev, seg_word, seg_bit, g, v_in, v_word_guess, rtol, maxit
             x[i, j] = v_word_guess[i, j] - v_in[i]
     work = np.empty((5, rows, cols))
     iterations = schur_pcg1(gd, sw, lw, iw, lb, ib, v_in, x, rtol, maxiter, work)
-    v_bit = bit_voltages1(gd, lb, ib, v_in, x)
+    v_bit = work[4].copy()
     for i in range(rows):
         for j in range(cols):
             x[i, j] += v_in[i]
@@ -722,7 +733,7 @@ def crossbar_node_voltages(word, bit, dev, seg_word, seg_bit, in_nodes, g, fixed
     return v, iterations
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _scatter(word, bit, v_in, x, bits, v, start):
     """Word and bit voltages of a chunk of right-hand sides into the node array v (N, B)."""
     rows, cols, nb = x.shape
@@ -735,32 +746,29 @@ def _scatter(word, bit, v_in, x, bits, v, start):
                 v[b, start + k] = bits[i, j, k]
 
 
-@njit(cache=True)
-def edge_fields(edges, g, v, term, n_terms):
+@njit(cache=True, nogil=True)
+def edge_fields(edges, g, v, term, dv, ie, power, net_out):
     """Edge voltages and currents from node voltages, in one pass over the edges.
+
+    The outputs are filled in place (the caller allocates the large ones with NumPy, whose
+    allocations of large arrays ask for huge pages: half the cost of first touching them).
 
     Parameters
     ----------
     edges : int64 (E, 2); g : (E,); v : (N, B)
     term : int64 (N,)
         Terminal slot of each node (-1: not a terminal).
-    n_terms : int
-
-    Returns
-    -------
-    dv, ie : (E, B)
+    dv, ie : (E, B), out
         Voltage plus minus minus, and current plus to minus, of every edge.
-    power : (B,)
+    power : (B,), out
         Power dissipated in all edges.
-    net_out : (n_terms, B)
+    net_out : (n_terms, B), out
         Net current leaving each terminal node through its edges.
     """
     n_edges = edges.shape[0]
     nb = v.shape[1]
-    dv = np.empty((n_edges, nb))
-    ie = np.empty((n_edges, nb))
-    power = np.zeros(nb)
-    net_out = np.zeros((n_terms, nb))
+    power[:] = 0.0
+    net_out[:] = 0.0
     for e in range(n_edges):
         a = edges[e, 0]
         b = edges[e, 1]
@@ -778,7 +786,6 @@ def edge_fields(edges, g, v, term, n_terms):
         if tb >= 0:
             for k in range(nb):
                 net_out[tb, k] -= ie[e, k]
-    return dv, ie, power, net_out
 
 
 # --------------------------------------------------------------------------- Python layer
@@ -898,6 +905,9 @@ class CrossbarSystem:
     maxiter : int, optional
         CG iteration budget per chunk of right-hand sides (default ``10 * (rows + cols)``;
         typical runs need 4-8, lines as resistive as the devices a few dozen).
+    threads : int, optional
+        Threads that solve chunks of ``CHUNK`` right-hand sides concurrently (default
+        :data:`THREADS`); one chunk always runs on the calling thread.
 
     Attributes
     ----------
@@ -926,7 +936,7 @@ class CrossbarSystem:
     """
 
     def __init__(self, net: Network, g: np.ndarray, terms: Terminals, *, rtol: float = RTOL,
-                 maxiter: int | None = None):
+                 maxiter: int | None = None, threads: int | None = None):
         self.net, self.g, self.terms = net, np.asarray(g, float), terms
         if self.g.shape != (net.n_edges,):
             raise ParameterError("g", f"needs one conductance per edge ({net.n_edges})")
@@ -954,7 +964,7 @@ class CrossbarSystem:
         self._term[net.inputs] = np.arange(len(net.inputs))
         self._term[net.outputs] = len(net.inputs) + np.arange(len(net.outputs))
         self.iterations: list[int] = []
-        self._work: np.ndarray | None = None
+        self.threads = THREADS if threads is None else max(1, int(threads))
 
     def solve(self, v_in: np.ndarray) -> np.ndarray:
         """Node voltages (N, B) for input voltages ``v_in`` (n_inputs, B).
@@ -975,39 +985,51 @@ class CrossbarSystem:
         v = np.empty((net.n_nodes, batch))
         v[net.inputs] = v_in
         v[net.outputs] = 0.0
-        lw, iw, lb, ib = self.factors
-        self.iterations = []
-        for start in range(0, batch, CHUNK):
-            vin = np.ascontiguousarray(v_in[:, start:start + CHUNK])
-            width = vin.shape[1]
-            shape = (5, self.rows, self.cols) + ((width,) if width > 1 else ())
-            if self._work is None or self._work.shape != shape:
-                self._work = np.empty(shape)
-            if width == 1:  # the 2-D kernels avoid a length-1 inner loop
-                x1 = np.zeros((self.rows, self.cols))
-                its = schur_pcg1(self.gd, self.sw, lw, iw, lb, ib, vin[:, 0], x1, self.rtol,
-                                 self.maxiter, self._work)
-                x = x1[..., None]
-                bits = bit_voltages1(self.gd, lb, ib, vin[:, 0], x1)[..., None]
-            else:
-                x = np.zeros((self.rows, self.cols, width))
-                its = schur_pcg(self.gd, self.sw, self.sb, lw, iw, lb, ib, vin, x,
-                                self.rtol, self.maxiter, self._work)
-                bits = bit_voltages(self.gd, lb, ib, vin, x)
-            if its < 0:
-                raise SolverError(
-                    f"crossbar CG on {net.name!r} missed rtol={self.rtol:g} in "
-                    f"{self.maxiter} iterations; use method='direct'")
-            self.iterations.append(int(its))
-            _scatter(self.word, self.bit, vin, x, bits, v, start)
+        starts = range(0, batch, CHUNK)
+        threads = min(self.threads, len(starts))
+        if threads > 1:  # chunks are independent; the kernels release the GIL
+            with ThreadPoolExecutor(threads) as pool:
+                its = list(pool.map(lambda s: self._chunk(v_in, v, s), starts))
+        else:
+            its = [self._chunk(v_in, v, s) for s in starts]
+        self.iterations = its
+        if min(its) < 0:
+            raise SolverError(
+                f"crossbar CG on {net.name!r} missed rtol={self.rtol:g} in "
+                f"{self.maxiter} iterations; use method='direct'")
         return v
+
+    def _chunk(self, v_in: np.ndarray, v: np.ndarray, start: int) -> int:
+        """Solve right-hand sides ``start:start + CHUNK`` into the columns of ``v``."""
+        lw, iw, lb, ib = self.factors
+        vin = np.ascontiguousarray(v_in[:, start:start + CHUNK])
+        width = vin.shape[1]
+        if width == 1:  # the 2-D kernels avoid a length-1 inner loop
+            work = np.empty((5, self.rows, self.cols))
+            x1 = np.zeros((self.rows, self.cols))
+            its = schur_pcg1(self.gd, self.sw, lw, iw, lb, ib, vin[:, 0], x1, self.rtol,
+                             self.maxiter, work)
+            x, bits = x1[..., None], work[4][..., None]
+        else:
+            work = np.empty((5, self.rows, self.cols, width))
+            x = np.zeros((self.rows, self.cols, width))
+            its = schur_pcg(self.gd, self.sw, self.sb, lw, iw, lb, ib, vin, x, self.rtol,
+                            self.maxiter, work)
+            bits = work[4]
+        if its >= 0:
+            _scatter(self.word, self.bit, vin, x, bits, v, start)
+        return int(its)
 
     def fields(self, v: np.ndarray) -> tuple[np.ndarray, ...]:
         """Edge voltages and currents (E, B), output and input currents, power (B,) for node
         voltages ``v`` (N, B) from :meth:`solve` (the quantities of a ``DCResult``)."""
         net = self.net
-        n_in = len(net.inputs)
-        dv, ie, power, term = edge_fields(net.edges, self.g, v, self._term, n_in + self.cols)
+        n_in, batch = len(net.inputs), v.shape[1]
+        dv = np.empty((net.n_edges, batch))
+        ie = np.empty((net.n_edges, batch))
+        power = np.empty(batch)
+        term = np.empty((n_in + self.cols, batch))
+        edge_fields(net.edges, self.g, v, self._term, dv, ie, power, term)
         return dv, ie, -term[n_in:], term[:n_in], power
 
 

@@ -36,13 +36,16 @@ from memsim.errors import ParameterError, SolverError
 from memsim.solve.dc import NodalSystem, OutputSpec, Terminals, _check_state, terminals
 from memsim.solve.drives import Drive, DriveTable, _eval, drive_table
 from memsim.solve.drives import breakpoints as drive_breakpoints
+from memsim.solve.crossbar import crossbar_applicable, crossbar_node_voltages, crossbar_segments
 from memsim.solve.envelope import node_voltages_envelope, structure
 from memsim.solve.linalg import node_voltages_dense
 
 __all__ = ["TransientResult", "integrate_adaptive", "integrate_fixed", "rhs", "simulate"]
 
 EULER, RK4, RK45 = 0, 1, 2
-DENSE, ENVELOPE = 0, 1
+DENSE, ENVELOPE, CROSSBAR = 0, 1, 2
+CROSSBAR_RTOL = 1e-11
+"""Stopping tolerance of the crossbar solver inside a transient (see memsim.solve.crossbar)."""
 DENSE_MAX_FREE = 48
 """Free-node count up to which a step uses dense Cholesky; above it, the envelope solver."""
 METHODS = {"euler": EULER, "rk4": RK4, "rk45": RK45}
@@ -62,11 +65,24 @@ def _fixed_values(t, src, dk, dp, pwl_t, pwl_v, pwl_ptr):
 
 @njit(cache=True)
 def node_voltages(solver, edges, g, free_index, fixed):
-    """Node voltages with the solver chosen for the run: ``solver = (kind, position, first,
-    ptr)``; kind DENSE ignores the arrays, ENVELOPE uses them (see :mod:`.envelope`)."""
+    """Node voltages with the solver chosen for the run.
+
+    ``solver = (kind, position, first, ptr, word, bit, dev, seg_word, seg_bit, in_nodes,
+    guess)``: kind DENSE uses none of the arrays, ENVELOPE the envelope structure
+    (:mod:`.envelope`), CROSSBAR the crossbar layout (:mod:`.crossbar`), warm-started from
+    and updating ``guess``, the previous solve's node voltages.
+    """
     if solver[0] == ENVELOPE:
         return node_voltages_envelope(edges, g, free_index, solver[1], solver[2], solver[3],
                                       fixed)
+    if solver[0] == CROSSBAR:
+        v, iterations = crossbar_node_voltages(solver[4], solver[5], solver[6], solver[7],
+                                               solver[8], solver[9], g, fixed, solver[10],
+                                               CROSSBAR_RTOL, 1000)
+        if iterations < 0:
+            raise ValueError("crossbar solver did not converge in 1000 iterations")
+        solver[10][:] = v
+        return v
     return node_voltages_dense(edges, g, free_index, fixed)
 
 
@@ -353,11 +369,21 @@ def _plan(net: Network, terms: Terminals) -> _Plan:
     for k, node in enumerate(net.inputs):
         if terms.driven[k]:
             src[node] = k
-    if len(probe.free) > DENSE_MAX_FREE:
-        solver = (ENVELOPE, *structure(net.edges[net.model != Model.OPEN], free_index))
+    empty, empty2 = np.zeros(0, np.int64), np.zeros((0, 0), np.int64)
+    layout = (empty2,) * 5 + (empty, np.zeros(0))
+    g_probe = conductances(net.model, net.x0, net.params)
+    if crossbar_applicable(net, g_probe, terms.driven, terms.grounded):
+        seg_word, seg_bit = crossbar_segments(net)  # type: ignore[misc]
+        lay = net.layout
+        assert lay is not None
+        v0 = np.zeros(net.n_nodes)
+        layout = (np.asarray(lay.word), np.asarray(lay.bit), np.asarray(lay.device), seg_word,
+                  seg_bit, np.asarray(net.inputs), v0)
+        solver: tuple = (CROSSBAR, empty, empty, empty, *layout)
+    elif len(probe.free) > DENSE_MAX_FREE:
+        solver = (ENVELOPE, *structure(net.edges[net.model != Model.OPEN], free_index), *layout)
     else:
-        empty = np.zeros(0, np.int64)
-        solver = (DENSE, empty, empty, empty)
+        solver = (DENSE, empty, empty, empty, *layout)
     return _Plan(free_index, src, solver, net.outputs, terms.grounded, net.inputs, terms.driven)
 
 

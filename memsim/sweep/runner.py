@@ -245,8 +245,11 @@ def run_sweep(
     n_workers = 0
     if not synchronous:
         client, cluster = _connect(scheduler, workers, connect_timeout)
-        n_workers = len(client.scheduler_info().get("workers", {}))
     try:
+        if client is not None:
+            n_workers = len(client.scheduler_info().get("workers", {}))
+            if n_workers == 0:
+                log.warning("the scheduler has no workers yet; tasks wait until one joins")
         with Store.open(path) as db:
             db.register(spec)
             done = db.keys()  # another client may have stored some meanwhile

@@ -121,15 +121,17 @@ def test_pcg_kernels_agree_with_numpy_twin(shape, batch):
     lw, iw, lb, ib = line_factors(gd, sw, sb)
     if batch == 1:
         x1 = np.zeros((rows, cols))
-        its = schur_pcg1(gd, sw, lw, iw, lb, ib, v_in[:, 0], x1, 1e-12, 200,
-                         np.empty((5, rows, cols)))
+        work = np.empty((5, rows, cols))
+        its = schur_pcg1(gd, sw, lw, iw, lb, ib, v_in[:, 0], x1, 1e-12, 200, work)
         x = x1[..., None]
         bits = cb.bit_voltages1(gd, lb, ib, v_in[:, 0], x1)[..., None]
     else:
         x = np.zeros((rows, cols, batch))
-        its = schur_pcg(gd, sw, sb, lw, iw, lb, ib, v_in, x, 1e-12, 200,
-                        np.empty((5, rows, cols, batch)))
+        work = np.empty((5, rows, cols, batch))
+        its = schur_pcg(gd, sw, sb, lw, iw, lb, ib, v_in, x, 1e-12, 200, work)
         bits = cb.bit_voltages(gd, lb, ib, v_in, x)
+    # the kernels leave the bit voltages of their final x in their last work array
+    np.testing.assert_allclose(work[-1].reshape(bits.shape), bits, rtol=1e-14, atol=0)
     x_np, bits_np, its_np = schur_pcg_np(gd, sw, sb, v_in, rtol=1e-12, maxiter=200)
     assert its >= 0 and (its_np >= 0).all()
     # Same algorithm: iteration counts may differ by one where a residual sits at the tolerance.
@@ -150,7 +152,9 @@ def test_edge_fields_match_incidence_products():
     v = np.random.default_rng(5).normal(size=(net.n_nodes, 3))
     term = np.full(net.n_nodes, -1)
     term[net.outputs] = np.arange(len(net.outputs))
-    dv, ie, power, out = edge_fields(net.edges, g, v, term, len(net.outputs))
+    dv, ie = np.full((net.n_edges, 3), np.nan), np.full((net.n_edges, 3), np.nan)
+    power, out = np.full(3, np.nan), np.full((len(net.outputs), 3), np.nan)
+    edge_fields(net.edges, g, v, term, dv, ie, power, out)
     dv_np = v[net.edges[:, 0]] - v[net.edges[:, 1]]
     np.testing.assert_array_equal(dv, dv_np)
     np.testing.assert_array_equal(ie, g[:, None] * dv_np)
@@ -241,6 +245,9 @@ def test_batch_over_several_chunks_equals_single_solves():
     np.testing.assert_array_equal(batch[:, 4], 0.0)
     singles = np.column_stack([system.solve(v_in[:, [k]])[:, 0] for k in range(n)])
     _close(net, g, batch, singles)
+    # chunks solved on two threads: the same kernels on the same data, the same bits
+    threaded = CrossbarSystem(net, g, terminals(net), threads=2).solve(v_in)
+    np.testing.assert_array_equal(threaded, batch)
 
 
 def test_pruned_devices_are_fine_pruned_segments_fall_back_to_direct():

@@ -128,6 +128,8 @@ def test_wilson_interval_raises(k, n):
     (dict(inactive_inputs="open"), "inactive_inputs"),
     (dict(substeps=0), "substeps"),
     (dict(substeps=2.5), "substeps"),
+    (dict(pulse_tol=0.0), "pulse_tol"),
+    (dict(pulse_tol=float("nan")), "pulse_tol"),
     (dict(prune_state=1.0), "prune_state"),
     (dict(prune_probability=1.5), "prune_probability"),
     (dict(c2c_noise=-0.1), "c2c_noise"),
