@@ -13,10 +13,11 @@ memsim is timed two ways, both after a warm-up that compiles the numba kernels:
 Both tools run on one thread: the BLAS thread pools are pinned to 1 before numpy loads (with
 its default pool, badcrossbar's 128x128 x 64 case ran 13x slower on this shared 2-core
 machine, an advantage memsim should not take). memsim's default is one thread too
-(``MEMSIM_THREADS``); a column shows memsim with two threads solving chunks of a batch. Each time is the median of ``--repeats`` runs;
-CPU times (``time.process_time``, all threads) are printed too, as they are less disturbed by
-other jobs on a shared machine. badcrossbar is only a benchmark oracle, not a memsim
-dependency: without it this script prints "skipped" and exits 0.
+(``MEMSIM_THREADS``); a column shows memsim with two threads solving chunks of a batch.
+Each time is the median of ``--repeats`` runs; CPU times (``time.process_time``, all threads)
+are printed too, as they are less disturbed by other jobs on a shared machine. badcrossbar
+is only a benchmark oracle, not a memsim dependency: without it this script prints "skipped"
+and exits 0.
 
 A last section (memsim only) times the jitted entry point for transient loops,
 ``crossbar_voltages``, on a 32x32 HP crossbar with 1 ohm lines: 1000 solves, each after every

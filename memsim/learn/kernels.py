@@ -4,9 +4,12 @@ Circuit version (:func:`train_circuit`): per step *read* (DC solve with the patt
 at the read voltage, outputs at 0 V; winner = largest output current), and on a mistake an
 *inhibition* pulse (only the wrong winner grounded, negative bias on the active inputs) and a
 *normalization* pulse (positive bias on all inputs, all outputs grounded), each integrated
-with classical RK4 over a few sub-steps, the nodal system re-solved at every stage because the
-conductances change; after each write pulse cycle-to-cycle noise scales every device's state
-change, and devices at (near) R_off are pruned. Floating parts of the network (a terminal
+with classical RK4 over a few steps (or adaptive Dormand-Prince 5(4)), the nodal system
+re-solved at every stage because the conductances change, and a step shortened to end where a
+device reaches R_on or R_off (its rate jumps to zero there); after each write pulse
+cycle-to-cycle noise scales every device's state change, and devices at (near) R_off are
+pruned. A read is a pulse too: below threshold its rates are exactly zero, so it is one DC
+solve and changes nothing. Floating parts of the network (a terminal
 configuration can leave nodes without any path to a fixed node, more so after pruning) are
 found by a graph search and held at 0 V with no current, as in :mod:`memsim.solve.dc`.
 
@@ -266,6 +269,7 @@ def pulse(x, edges, model, params, free_index, fixed_value, duration, n_sub, tol
     x_new : (E,) states after the pulse
     energy : float, joules dissipated during the pulse
     v0 : (N,) node voltages at the start of the pulse
+    p0 : float, watts dissipated at the start of the pulse
     """
     ne = x.shape[0]
     nn = free_index.shape[0]
@@ -284,10 +288,11 @@ def pulse(x, edges, model, params, free_index, fixed_value, duration, n_sub, tol
     xp = np.empty(ne)
     kp = np.empty(ne)
     pw[0] = _rhs(x, edges, model, params, free_index, fixed_value, nf, g, a, b, v0, ks[0])
+    p0 = pw[0]
     xn = x.copy()
     energy = 0.0
     if duration <= 0.0:
-        return xn, energy, v0
+        return xn, energy, v0, p0
     t = 0.0
     h = duration / n_sub
     steps = 0
@@ -383,16 +388,22 @@ def pulse(x, edges, model, params, free_index, fixed_value, duration, n_sub, tol
         else:
             fac = max(0.1, 0.9 * (tol / err) ** 0.25)
         h = h * fac
-    return xn, energy, v0
+    return xn, energy, v0, p0
 
 
 @njit(cache=True)
 def _output_currents(v, x, edges, model, params, out_nodes, grounded):
     """Current from each grounded output into its ammeter (0 for floating outputs)."""
-    g = conductances(model, x, params)
     leave = np.zeros(v.shape[0])
     for e in range(edges.shape[0]):
-        i = g[e] * (v[edges[e, 0]] - v[edges[e, 1]])
+        m = model[e]
+        if m == OPEN:
+            continue
+        if m == RESISTOR:
+            g = 1.0 / params[e, 0]
+        else:
+            g = 1.0 / (params[e, 1] - x[e] * (params[e, 1] - params[e, 0]))
+        i = g * (v[edges[e, 0]] - v[edges[e, 1]])
         leave[edges[e, 0]] += i
         leave[edges[e, 1]] -= i
     iout = np.zeros(out_nodes.shape[0])
@@ -539,14 +550,9 @@ def train_circuit(n_nodes, edges, model0, params, x0, ground_nodes, in_nodes, ou
                 fixed, value = _terminals(pat, cfg[C_V_READ], inactive_fixed, in_nodes,
                                           out_nodes, all_grounded, ground_nodes, n_nodes)
                 fi = free_nodes(fixed, live, ptr, nbr, nbr_edge)
-                x_read, e_read, v = pulse(x, edges, model, params, fi, value, cfg[C_T_READ],
-                                          n_sub, tol)
+                x_read, e_read, v, power = pulse(x, edges, model, params, fi, value,
+                                                 cfg[C_T_READ], n_sub, tol)
                 iout = _output_currents(v, x, edges, model, params, out_nodes, all_grounded)
-                power = 0.0
-                g = conductances(model, x, params)
-                for e in range(ne):
-                    dv = v[edges[e, 0]] - v[edges[e, 1]]
-                    power += g[e] * dv * dv
                 x = x_read
                 w = _winner(iout, cfg[C_MIN_CURRENT])
                 ok = w == targets[p]
@@ -561,7 +567,7 @@ def train_circuit(n_nodes, edges, model0, params, x0, ground_nodes, in_nodes, ou
                         fixed, value = _terminals(pat, cfg[C_V_INH], inactive_fixed, in_nodes,
                                                   out_nodes, only, ground_nodes, n_nodes)
                         fi = free_nodes(fixed, live, ptr, nbr, nbr_edge)
-                        xn, e_inh, _ = pulse(x, edges, model, params, fi, value, cfg[C_T_INH],
+                        xn, e_inh, _, _ = pulse(x, edges, model, params, fi, value, cfg[C_T_INH],
                                              n_sub, tol)
                         x = _noisy_update(x, xn, cfg[C_C2C], rng)
                         _prune(x, model, live, pruned_at, t, cfg[C_PRUNE_STATE],
@@ -569,7 +575,7 @@ def train_circuit(n_nodes, edges, model0, params, x0, ground_nodes, in_nodes, ou
                     fixed, value = _terminals(all_on, cfg[C_V_NORM], inactive_fixed, in_nodes,
                                               out_nodes, all_grounded, ground_nodes, n_nodes)
                     fi = free_nodes(fixed, live, ptr, nbr, nbr_edge)
-                    xn, e_norm, _ = pulse(x, edges, model, params, fi, value, cfg[C_T_NORM],
+                    xn, e_norm, _, _ = pulse(x, edges, model, params, fi, value, cfg[C_T_NORM],
                                           n_sub, tol)
                     x = _noisy_update(x, xn, cfg[C_C2C], rng)
                     _prune(x, model, live, pruned_at, t, cfg[C_PRUNE_STATE], cfg[C_PRUNE_PROB],

@@ -256,9 +256,15 @@ def solve_dc(
     g = conductances(net.model, x, net.params)
     system = _system(net, g, terms, method)
     if isinstance(system, CrossbarSystem):
-        v = system.solve(v_in)
-        return _pack(v, *system.fields(v), floating=system.floating, single=single,
-                     name=net.name)
+        try:
+            v = system.solve(v_in)
+        except SolverError:
+            if method == "crossbar":
+                raise
+            system = NodalSystem(net, g, terms)  # "auto": the iteration gave up; go direct
+        else:
+            return _pack(v, *system.fields(v), floating=system.floating, single=single,
+                         name=net.name)
     return _result(net, g, system, system.solve(v_in), single)
 
 

@@ -16,7 +16,9 @@ are skipped. Examples:
   memsim sweep sweeps/demo.toml                          local cluster, one worker per CPU
   memsim sweep sweeps/demo.toml --scheduler tcp://10.0.0.5:8786
   memsim results results/demo.sqlite --export csv
-  memsim report results/demo.sqlite --out results/demo_report"""
+  memsim report results/demo.sqlite --out results/demo_report
+Workers of an existing cluster need memsim installed; give them NUMBA_CACHE_DIR (a shared
+folder) so numba compiles each kernel once, not once per worker."""
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
@@ -28,9 +30,19 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     n_tasks = len(spec.tasks())
     print(f"sweep {spec.name!r}: {len(spec.points)} grid points, {n_tasks} tasks -> {store}",
           flush=True)
-    summary = run_sweep(spec, store, scheduler=args.scheduler, workers=args.workers,
-                        synchronous=args.sync, progress=not args.no_progress,
-                        connect_timeout=args.connect_timeout)
+    try:
+        summary = run_sweep(spec, store, scheduler=args.scheduler, workers=args.workers,
+                            synchronous=args.sync, progress=not args.no_progress,
+                            connect_timeout=args.connect_timeout)
+    except KeyboardInterrupt:
+        from memsim.sweep.store import Store, check_store
+
+        if check_store(store):
+            with Store.open_readonly(store) as db:
+                done = len(db.keys() & {t.key for t in spec.tasks()})
+            print(f"\n{done} of {n_tasks} tasks are stored in {store}; run the same command "
+                  "again to resume", file=sys.stderr)
+        raise
     print(summary)
     if not summary.ok:
         print(f"memsim: error: {summary.failed} task(s) failed; fix the cause and run the same "

@@ -320,6 +320,7 @@ def make_report(summaries: Sequence[PointSummary], out: str | Path) -> list[Path
     if "matplotlib.pyplot" not in __import__("sys").modules:
         matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     if not summaries:
         raise MemsimError("the store holds no results yet; run `memsim sweep` first")
@@ -329,27 +330,29 @@ def make_report(summaries: Sequence[PointSummary], out: str | Path) -> list[Path
     files = []
 
     fig, (ax, ax_mean) = plt.subplots(1, 2, figsize=(12, 4.6))
+    sizes = sorted({s.size for s in summaries})
+    span = 0.015 * max(sizes[-1] - sizes[0], 4) / max(len(series) - 1, 1)
+    ticks = ["\n".join(sorted({t.size_label for t in summaries if t.size == z}))
+             + f"\n({z})" for z in sizes]
     for k, name in enumerate(series):
         pts = sorted((s for s in summaries if s.series == name), key=lambda s: s.size)
         x = np.array([s.size for s in pts], dtype=float)
         y = np.array([s.capacity for s in pts], dtype=float)
         err = np.array([[s.capacity - s.capacity_low for s in pts],
                         [s.capacity_high - s.capacity for s in pts]], dtype=float)
-        shift = (k - (len(series) - 1) / 2) * 0.12  # keep overlapping error bars apart
+        shift = (k - (len(series) - 1) / 2) * span  # keep overlapping error bars apart
         ax.errorbar(x + shift, y, yerr=err, marker="o", capsize=3, label=name)
         means = np.array([s.mean_capacity for s in pts])
         ax_mean.errorbar(x + shift, means[:, 0], yerr=means[:, 1], marker="o", capsize=3,
                          label=name)
-    ax.set(xlabel="network size (nodes)", ylabel="capacity (largest P with S >= 0.5)",
+    ax.set(xlabel="network (nodes)", ylabel="capacity (largest P with S >= 0.5)",
            title="Capacity (bars: from the 95 % Wilson bounds of S)")
-    ax_mean.set(xlabel="network size (nodes)", ylabel="mean capacity: sum of S(P) over P",
+    ax_mean.set(xlabel="network (nodes)", ylabel="mean capacity: sum of S(P) over P",
                 title="Mean capacity (bars: 95 %)")
     for a in (ax, ax_mean):
         a.set_ylim(bottom=-0.2)
         a.grid(alpha=0.3)
-        for s in summaries:  # name the networks along the x axis
-            a.annotate(s.size_label, (s.size, 0), xytext=(0, -24), textcoords="offset points",
-                       ha="center", fontsize=7, color="gray", annotation_clip=False)
+        a.set_xticks(sizes, ticks, fontsize=8)
     ax.legend(fontsize=8)
     fig.tight_layout()
     files.append(d / "capacity_vs_size.png")
@@ -362,9 +365,11 @@ def make_report(summaries: Sequence[PointSummary], out: str | Path) -> list[Path
                              sharey=True)
     for ax, name in zip(axes.ravel(), series, strict=False):
         for s in sorted((s for s in summaries if s.series == name), key=lambda s: s.size):
-            ax.errorbar(s.P, s.S, yerr=[s.S - s.low, s.high - s.S], marker="o", ms=3,
-                        capsize=2, label=s.size_label)
+            # Wilson bounds at S = 0 or 1 can sit a rounding error on the wrong side of S
+            err = np.clip([s.S - s.low, s.high - s.S], 0.0, None)
+            ax.errorbar(s.P, s.S, yerr=err, marker="o", ms=3, capsize=2, label=s.size_label)
         ax.axhline(0.5, color="gray", ls=":", lw=1)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set(title=name, xlabel="patterns P", ylim=(-0.03, 1.03))
         ax.legend(fontsize=7, title="network", title_fontsize=7)
     for ax in axes[:, 0]:

@@ -328,6 +328,17 @@ def test_solve_dc_methods_agree_and_auto_picks_the_crossbar_solver():
     assert a.output_currents.shape == (5,) and not a.floating.any()
 
 
+def test_auto_falls_back_to_the_direct_solver_when_cg_gives_up(monkeypatch):
+    net = memsim.crossbar(3, 4, device=Resistor(1e3), r_line=0.5)
+    v = np.array([1.0, 0.5, 0.2])
+    direct = memsim.solve_dc(net, v, method="direct")
+    monkeypatch.setattr(cb, "MAXITER_PER_LINE", 0)  # a budget no solve can meet
+    with pytest.raises(SolverError, match="direct"):
+        memsim.solve_dc(net, v, method="crossbar")
+    auto = memsim.solve_dc(net, v)
+    np.testing.assert_array_equal(auto.node_voltages, direct.node_voltages)
+
+
 def test_method_errors():
     net = memsim.crossbar(2, 3, device=Resistor(1e3), r_line=0.5)
     with pytest.raises(ParameterError, match="method"):

@@ -92,7 +92,7 @@ def _pulse_setup(paper, seed, phase):
 def test_pulse_agrees_with_memsim_simulate(paper, phase):
     params, x0, args, drive, grounded = _pulse_setup(paper, 5, phase)
     duration = args[-1]
-    x, energy, _ = K.pulse(x0, *args, 1, 1e-10)  # adaptive, local error <= 1e-10
+    x, energy, _, _ = K.pulse(x0, *args, 1, 1e-10)  # adaptive, local error <= 1e-10
     x_rk4 = K.pulse(x0, *args, 16, -1.0)[0]  # 16 fixed RK4 steps
     ref = memsim.simulate(paper.with_params(params), drive, duration, state=x0,
                           outputs=np.array(grounded), method="rk45", rtol=1e-10, atol=1e-12,
@@ -124,7 +124,7 @@ def test_pulse_twin_agrees(paper):
     ptr, nbr, nbr_edge = K.adjacency(net.n_nodes, net.edges)
     fi = K.free_nodes(fixed, np.ones(net.n_edges, bool), ptr, nbr, nbr_edge)
     for n_sub, tol in ((4, -1.0), (1, 1e-7)):
-        x, e, _ = K.pulse(x0, net.edges.copy(), net.model.copy(), params, fi, value, 2e-3,
+        x, e, _, _ = K.pulse(x0, net.edges.copy(), net.model.copy(), params, fi, value, 2e-3,
                           n_sub, tol)
         xn, en, _ = pulse_np(net, x0, np.array([0.0, -4.0]), np.array([False, True]),
                              np.array([True, False]), 2e-3, n_sub, tol)
@@ -146,7 +146,7 @@ def test_thousand_reads_leave_threshold_devices_bit_identical(paper, inactive):
         pattern = np.eye(2)[rng.integers(2)]
         fixed, value = _terminals(paper, pattern, 0.9, [True, True], inactive == "ground")
         fi = K.free_nodes(fixed, np.ones(paper.n_edges, bool), ptr, nbr, nbr_edge)
-        x, energy, _ = K.pulse(x, paper.edges.copy(), paper.model.copy(), params, fi, value,
+        x, energy, _, _ = K.pulse(x, paper.edges.copy(), paper.model.copy(), params, fi, value,
                                1e-3, 4, -1.0)
         assert energy > 0
     assert np.array_equal(x, x0)

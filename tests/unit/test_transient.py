@@ -156,7 +156,7 @@ def test_solver_paths_agree():
     finally:
         tr.DENSE_MAX_FREE = old
     assert xbar.x[-1].max() - xbar.x[0].max() > 0.01  # the states did move
-    # Direct solves agree to rounding; the CG stops at a residual of 1e-11 of the device-current
-    # scale, and 100 RK4 steps accumulate that into the states: agreement to 1e-9.
+    # Direct solves agree to rounding; the CG stops at a KCL residual of 1e-11 of the largest
+    # input current, and 100 RK4 steps accumulate that into the states: agreement to 1e-9.
     np.testing.assert_allclose(env.x, dense.x, rtol=0, atol=1e-12)
     np.testing.assert_allclose(xbar.x, dense.x, rtol=0, atol=1e-9)
