@@ -159,7 +159,7 @@ def _add_core_commands(sub: Any) -> None:
                    help="drive of every input not given by --drive (default: %(default)s)")
     p.add_argument("--drive", action="append", metavar="NAME=SPEC", help="drive of one input")
     p.add_argument("--t-end", type=float, default=2.0, help="end time in s (default: 2)")
-    p.add_argument("--method", choices=["rk45", "rk4", "euler"], default="rk45")
+    p.add_argument("--method", choices=["rk45", "rk4", "heun", "euler"], default="rk45")
     p.add_argument("--dt", type=float, default=None, help="step in s (fixed-step methods)")
     p.add_argument("--points", type=int, default=1001, help="saved time points (rk45)")
     p.add_argument("--out", default="results", help="output folder (default: results)")

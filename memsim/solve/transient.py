@@ -6,6 +6,9 @@ whole step loop runs inside numba. Methods:
 
 ``euler``
     explicit Euler, a baseline only (first order).
+``heun``
+    Heun's method (explicit trapezoidal rule), fixed step, second order: two nodal solves a
+    step, the cheapest choice when a moderate accuracy suffices (long crossbar runs).
 ``rk4``
     classical Runge-Kutta, fixed step, fourth order.
 ``rk45``
@@ -13,7 +16,9 @@ whole step loop runs inside numba. Methods:
     exactly at output times and at drive breakpoints (pulse edges, PWL corners).
 
 States are clipped to [0, 1] after every stage; the device kernels zero a rate that pushes
-outward at a bound, so a device at a bound leaves it as soon as the drive reverses.
+outward at a bound, so a device at a bound leaves it as soon as the drive reverses. A step in
+which a device reaches a bound is only first-order accurate for that device (the rate jumps
+there); ``rk45`` recovers the accuracy by shrinking its steps around the event.
 
 The jitted cores (:func:`rhs`, :func:`integrate_fixed`, :func:`integrate_adaptive`) take plain
 arrays and may be called from other jitted code.
@@ -33,22 +38,22 @@ from memsim.circuit.network import Network
 from memsim.devices.kernels import conductances, rates
 from memsim.devices.models import Model
 from memsim.errors import ParameterError, SolverError
+from memsim.solve.crossbar import crossbar_applicable, crossbar_node_voltages, crossbar_segments
 from memsim.solve.dc import NodalSystem, OutputSpec, Terminals, _check_state, terminals
 from memsim.solve.drives import Drive, DriveTable, _eval, drive_table
 from memsim.solve.drives import breakpoints as drive_breakpoints
-from memsim.solve.crossbar import crossbar_applicable, crossbar_node_voltages, crossbar_segments
 from memsim.solve.envelope import node_voltages_envelope, structure
 from memsim.solve.linalg import node_voltages_dense
 
 __all__ = ["TransientResult", "integrate_adaptive", "integrate_fixed", "rhs", "simulate"]
 
-EULER, RK4, RK45 = 0, 1, 2
+EULER, RK4, RK45, HEUN = 0, 1, 2, 3
 DENSE, ENVELOPE, CROSSBAR = 0, 1, 2
 CROSSBAR_RTOL = 1e-11
 """Stopping tolerance of the crossbar solver inside a transient (see memsim.solve.crossbar)."""
 DENSE_MAX_FREE = 48
 """Free-node count up to which a step uses dense Cholesky; above it, the envelope solver."""
-METHODS = {"euler": EULER, "rk4": RK4, "rk45": RK45}
+METHODS = {"euler": EULER, "heun": HEUN, "rk4": RK4, "rk45": RK45}
 
 
 # ----------------------------------------------------------------------------- numba core
@@ -135,7 +140,7 @@ def _observe(v, x, edges, model, params, out_nodes, out_grounded, in_nodes, in_d
 def integrate_fixed(method, x0, t0, dt, n_steps, save_every, edges, model, params, free_index,
                     src, dk, dp, pwl_t, pwl_v, pwl_ptr, out_nodes, out_grounded, in_nodes,
                     in_driven, solver):
-    """Fixed-step Euler (method 0) or RK4 (method 1); saves every ``save_every`` steps."""
+    """Fixed-step Euler (method 0), RK4 (1) or Heun (3); saves every ``save_every`` steps."""
     n_save = n_steps // save_every + 1
     ne = x0.shape[0]
     ts = np.empty(n_save)
@@ -158,6 +163,10 @@ def integrate_fixed(method, x0, t0, dt, n_steps, save_every, edges, model, param
             break
         if method == EULER:
             x = _clip(x + dt * k1)
+        elif method == HEUN:
+            k2, _ = rhs(t + dt, _clip(x + dt * k1), edges, model, params, free_index, src, dk,
+                        dp, pwl_t, pwl_v, pwl_ptr, solver)
+            x = _clip(x + dt / 2 * (k1 + k2))
         else:
             k2, _ = rhs(t + dt / 2, _clip(x + dt / 2 * k1), edges, model, params, free_index,
                         src, dk, dp, pwl_t, pwl_v, pwl_ptr, solver)
@@ -417,7 +426,7 @@ def simulate(
         Step of the fixed-step methods (default ``t_end / 1000``); initial step of ``rk45``.
     state : array (E,), optional
         Initial device states (default ``net.x0``).
-    method : {"rk45", "rk4", "euler"}
+    method : {"rk45", "rk4", "heun", "euler"}
     outputs : "ground", "float" or bool mask
         Which outputs are held at 0 V through their ammeters.
     rtol, atol : float
@@ -471,7 +480,7 @@ def simulate(
             table.params, table.pwl_t, table.pwl_v, table.pwl_ptr, plan.out_nodes,
             plan.out_grounded, plan.in_nodes, plan.in_driven, plan.solver)
     start = time.perf_counter()
-    if METHODS[method] in (EULER, RK4):
+    if METHODS[method] != RK45:
         step = t_end / 1000 if dt is None else dt
         n_steps = int(round(t_end / step))
         if n_steps > max_steps:

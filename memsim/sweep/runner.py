@@ -55,6 +55,9 @@ class SweepSummary:
         One line per distinct task error.
     task_time : float
         Sum of the tasks' own wall times, s (compute, without scheduling).
+    task_cpu : float
+        Sum of the tasks' CPU times, s (below ``task_time`` when workers share cores with
+        other processes).
     """
 
     name: str
@@ -67,6 +70,7 @@ class SweepSummary:
     store: Path
     errors: tuple[str, ...] = field(default=())
     task_time: float = 0.0
+    task_cpu: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -81,7 +85,7 @@ class SweepSummary:
         if self.completed:
             lines[0] += (f"; {self.wall_time:.1f} s on {where} "
                          f"({self.completed / max(self.wall_time, 1e-9):.2f} tasks/s, "
-                         f"compute {self.task_time:.1f} s)")
+                         f"task compute {self.task_time:.1f} s, CPU {self.task_cpu:.1f} s)")
         lines.append(f"results in {self.store}")
         lines += [f"  task error: {e}" for e in self.errors]
         return "\n".join(lines)
@@ -256,15 +260,16 @@ def run_sweep(
             pending = [t for t in pending if t.key not in done]
             skipped = len(tasks) - len(pending)
             runner = _run_sync if client is None else _run_dask
-            completed, failed, errors, task_time, wall = runner(
-                spec, db, pending, skipped, len(tasks), client, progress, on_result)
+            tally, wall = runner(spec, db, pending, skipped, len(tasks), client, progress,
+                                 on_result)
     finally:
         if client is not None:
             client.close()
         if cluster is not None:
             cluster.close()
-    summary = SweepSummary(spec.name, len(tasks), skipped, completed, failed, wall, n_workers,
-                           path, tuple(errors), task_time)
+    summary = SweepSummary(spec.name, len(tasks), skipped, tally.completed, tally.failed, wall,
+                           n_workers, path, tuple(tally.errors), tally.task_time,
+                           tally.task_cpu)
     log.info("%s", summary)
     return summary
 
@@ -282,6 +287,7 @@ class _Tally:
         self.failed = 0
         self.errors: list[str] = []
         self.task_time = 0.0
+        self.task_cpu = 0.0
 
     def error(self, task: SweepTask, message: str) -> None:
         self.failed += 1
@@ -296,6 +302,7 @@ def _store(db: Store, spec: SweepSpec, task: SweepTask, result: Mapping[str, Any
     if db.add(spec.name, task, result):
         tally.completed += 1
         tally.task_time += float(result["wall_time"])
+        tally.task_cpu += float(result.get("cpu_time", 0.0))
     else:
         log.warning("task %s was already stored; kept the first result", task.key[:12])
     if on_result is not None:
@@ -304,7 +311,7 @@ def _store(db: Store, spec: SweepSpec, task: SweepTask, result: Mapping[str, Any
 
 def _run_sync(spec: SweepSpec, db: Store, pending: list[SweepTask], skipped: int, total: int,
               client: Any, progress: bool, on_result: Any
-              ) -> tuple[int, int, list[str], float, float]:
+              ) -> tuple[_Tally, float]:
     tally = _Tally()
     start = time.perf_counter()
     with _bar(spec, total, skipped, progress) as bar:
@@ -316,13 +323,12 @@ def _run_sync(spec: SweepSpec, db: Store, pending: list[SweepTask], skipped: int
             else:
                 _store(db, spec, task, result, tally, on_result)
             bar.update()
-    return tally.completed, tally.failed, tally.errors, tally.task_time, \
-        time.perf_counter() - start
+    return tally, time.perf_counter() - start
 
 
 def _run_dask(spec: SweepSpec, db: Store, pending: list[SweepTask], skipped: int, total: int,
               client: Any, progress: bool, on_result: Any
-              ) -> tuple[int, int, list[str], float, float]:
+              ) -> tuple[_Tally, float]:
     from distributed import as_completed
 
     tally = _Tally()
@@ -343,5 +349,4 @@ def _run_dask(spec: SweepSpec, db: Store, pending: list[SweepTask], skipped: int
                             f"task {fut.status}")
             fut.release()
             bar.update()
-    return tally.completed, tally.failed, tally.errors, tally.task_time, \
-        time.perf_counter() - start
+    return tally, time.perf_counter() - start

@@ -10,7 +10,8 @@ Layout (schema version :data:`SCHEMA_VERSION`):
 * ``results``: one row per task, ``key`` UNIQUE. Columns: ``key``, ``sweep``, ``point``
   (grid-point parameters, canonical JSON), ``point_key``, ``P``, ``block``, ``rep_start``,
   ``n_reps``, ``seed`` (JSON: master seed and block), ``memsim_version``, ``successes``,
-  ``trials``, ``metrics`` (JSON: per-repetition outcomes), ``wall_time`` (s), ``worker``,
+  ``trials``, ``metrics`` (JSON: per-repetition ``outcomes``, the task's ``cpu_time`` in s),
+  ``wall_time`` (s), ``worker``,
   ``finished`` (UTC, ISO 8601).
 
 Each result is written in its own transaction (``INSERT OR IGNORE``: a task stored twice is
@@ -267,12 +268,15 @@ class Store:
 
     def add(self, sweep: str, task: SweepTask, result: Mapping[str, Any]) -> bool:
         """Store the result of ``task`` in one transaction; False if it was already stored."""
+        metrics: dict[str, Any] = {"outcomes": [int(v) for v in result["outcomes"]]}
+        if "cpu_time" in result:
+            metrics["cpu_time"] = float(result["cpu_time"])
         row = (
             task.key, sweep, canonical_json(task.point), _point_key(task.point),
             task.n_patterns, task.block, task.rep_start, task.n_reps,
             canonical_json(task.seed_record), str(result["memsim_version"]),
             int(result["successes"]), int(result["trials"]),
-            canonical_json({"outcomes": [int(v) for v in result["outcomes"]]}),
+            canonical_json(metrics),
             float(result["wall_time"]), str(result["worker"]), _now(),
         )
         with self._transaction():

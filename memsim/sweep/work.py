@@ -101,7 +101,8 @@ def run_task(payload: Mapping[str, Any]) -> dict[str, Any]:
     -------
     dict
         ``key``, ``successes``, ``trials``, ``outcomes`` (one 0/1 per repetition),
-        ``wall_time`` (s), ``worker``, ``memsim_version``.
+        ``wall_time`` and ``cpu_time`` (s, of this process: a task whose CPU time falls well
+        short of its wall time shared its core), ``worker``, ``memsim_version``.
 
     Examples
     --------
@@ -124,20 +125,21 @@ def run_task(payload: Mapping[str, Any]) -> dict[str, Any]:
     from memsim.analyze.capacity import trial_outcomes
 
     point = payload["point"]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     factory: Any = "abstract" if point["model"] == "abstract" else network_factory(point)
     sizes = point["sizes"] if point["model"] == "abstract" else None
     outcomes = np.asarray(trial_outcomes(
         factory, sizes, int(payload["P"]), int(payload["n_reps"]), learning=_learning(point),
         seed=int(payload["seed"]), one_hot=bool(point["one_hot"]),
         start=int(payload["rep_start"])), dtype=bool)
-    wall = time.perf_counter() - start
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
     return {
         "key": payload["key"],
         "successes": int(outcomes.sum()),
         "trials": int(outcomes.size),
         "outcomes": [int(v) for v in outcomes],
         "wall_time": wall,
+        "cpu_time": cpu,
         "worker": worker_name(),
         "memsim_version": memsim.__version__,
     }

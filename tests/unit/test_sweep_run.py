@@ -37,7 +37,7 @@ def table(path):
     with Store.open_readonly(path) as store:
         rows = store.rows()
     return {r["key"]: (r["point"], r["P"], r["block"], r["seed"], r["successes"], r["trials"],
-                       r["metrics"]) for r in rows}
+                       r["metrics"]["outcomes"]) for r in rows}
 
 
 @pytest.fixture(scope="module")
@@ -56,12 +56,15 @@ def test_sync_run_stores_every_task_once(reference):
     t = table(path)
     assert set(t) == {task.key for task in tasks}
     for task in tasks:
-        point, p, block, seed, succ, trials, metrics = t[task.key]
+        point, p, block, seed, succ, trials, outcomes = t[task.key]
         assert (point, p, block) == (task.point, task.n_patterns, task.block)
-        assert trials == task.n_reps == len(metrics["outcomes"])
-        assert succ == sum(metrics["outcomes"])
+        assert trials == task.n_reps == len(outcomes)
+        assert succ == sum(outcomes)
+    with Store.open_readonly(path) as store:
+        for row in store.rows():  # a task's CPU time cannot exceed its wall time (1 thread)
+            assert 0 < row["metrics"]["cpu_time"] <= row["wall_time"] + 0.01
     # both outcomes occur, so the equality checks of the other tests are not vacuous
-    assert {o for v in t.values() for o in v[6]["outcomes"]} == {0, 1}
+    assert {o for v in t.values() for o in v[6]} == {0, 1}
 
 
 def test_a_second_run_skips_everything(reference, tmp_path):

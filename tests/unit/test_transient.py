@@ -30,6 +30,7 @@ def _hp_exact(t, amplitude, freq, dev=HP_NOWIN):
 
 @pytest.mark.parametrize(("method", "order", "dts"), [
     ("rk4", 4, [1 / 25, 1 / 50, 1 / 100]),
+    ("heun", 2, [1 / 100, 1 / 200, 1 / 400]),
     ("euler", 1, [1 / 400, 1 / 800, 1 / 1600]),
 ])
 def test_fixed_step_error_shrinks_at_the_method_order(method, order, dts):
