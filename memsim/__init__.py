@@ -26,7 +26,17 @@ from memsim.errors import (
     ParameterError,
     SolverError,
 )
-from memsim.solve import DC, PWL, DCResult, Pulse, Sine, TransientResult, simulate, solve_dc
+from memsim.solve import (
+    DC,
+    PWL,
+    DCResult,
+    Pulse,
+    Sine,
+    TransientResult,
+    simulate,
+    simulate_ctdv,
+    solve_dc,
+)
 
 __version__ = "0.1.0"
 
@@ -38,6 +48,7 @@ __all__ = [
     "Sine",
     "TransientResult",
     "simulate",
+    "simulate_ctdv",
     "CrossbarLayout",
     "DCResult",
     "FloatingSubnetworkWarning",
