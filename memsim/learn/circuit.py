@@ -11,7 +11,10 @@ Training touches only terminals, never individual devices:
 4. *pruning*: devices left at (near) R_off after a write pulse are removed for good.
 
 A task's eras run one after the other on the same devices; an era ends when a full pass over
-all patterns is answered without a mistake, or when its step budget is spent.
+all patterns is answered without a mistake, or when its step budget is spent. With
+``CircuitConfig.stop_when_dead`` (default) the run ends early once pruning has made every
+remaining era impossible to learn (some pattern's target output cut off from its active
+inputs); the outcomes are those of the full budget (see ``EraResult.stopped``).
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ from memsim.learn.tasks import Task
 __all__ = ["device_draw", "kernel_arrays", "train"]
 
 log = logging.getLogger(__name__)
+
+_STOPPED = {K.STOP_NONE: None, K.STOP_DEAD_INPUT: "dead_input", K.STOP_NO_PATH: "no_path"}
 
 
 def device_draw(net: Network, config: CircuitConfig,
@@ -175,10 +180,11 @@ def train(
         state, model = x0, model0
         pruned_at = np.full(net.n_edges, -1, np.int64)
         offset = 0
+        cfg, flags = config.packed(int(budget), record_states)
+        flags[K.F_RUN_ERAS] = 1  # train era k; the later ones are lookahead for the early stop
         for k in tqdm(range(task.n_eras), desc=f"training {net.name}", unit="era"):
-            cfg, flags = config.packed(int(budget), record_states)
             out = K.train_circuit(net.n_nodes, edges, model, params, state, ground, inputs,
-                                  outputs, patterns, eras[k:k + 1], cfg, flags, rng)
+                                  outputs, patterns, eras[k:], cfg, flags, rng)
             parts.append(out)
             state = out[9]
             newly = (out[10] >= 0) & (pruned_at < 0)
@@ -200,14 +206,15 @@ def train(
     era_results = []
     begin = 0
     for k in range(task.n_eras):
-        learned_k, stl, n_k, mis = (int(v) for v in era_info[k])
+        learned_k, stl, n_k, mis, why = (int(v) for v in era_info[k])
         era_results.append(EraResult(
             index=k, learned=bool(learned_k), steps_to_learn=stl if learned_k else None,
             n_steps=n_k, n_mistakes=mis, start_step=begin,
-            energy=float(energy[begin:begin + n_k].sum()),
+            energy=float(energy[begin:begin + n_k].sum()), stopped=_STOPPED[why],
         ))
         begin += n_k
     learned = all(e.learned for e in era_results)
+    stopped = next((e.stopped for e in era_results if e.stopped is not None), None)
     n_steps = int(len(pattern))
     result = TrainResult(
         learned=learned,
@@ -226,6 +233,7 @@ def train(
         params=params,
         net=net,
         wall_time=wall,
+        stopped=stopped,
     )
     log.info("trained %s on %s: learned=%s in %d steps (%.3g s)", net.name, task.name,
              learned, n_steps, wall)

@@ -121,6 +121,18 @@ class CircuitConfig:
     shuffle : bool
         Present the patterns of each pass in a fresh random order (else in task order; a
         fixed order can lock the protocol into a cycle of mistakes).
+    stop_when_dead : bool
+        End the run early once no era left can be learned any more: for every remaining era
+        some pattern's target output has no path of live (non-pruned) devices to any of the
+        pattern's active inputs (typically an input whose devices were all driven to R_off
+        and pruned). Such an output carries exactly no read current, so it can never win,
+        and pruning is permanent. Checked at the start of each era and after every step that
+        pruned. The outcomes are those of the full budget: the learned flag of every era and
+        every record up to the stop are identical; only fewer steps are taken (the stopped
+        era's ``n_steps`` and ``n_mistakes`` count the steps taken, later eras take none) and
+        ``final_accuracy`` is that of the network at the stop. Each era affected says why in
+        :attr:`~memsim.learn.EraResult.stopped`. While a later era can still be learned the
+        current one runs its whole budget (the later era must meet the same devices). True.
 
     With these defaults, on ``paper_2x4x2`` with the three-era alternating task and 400 steps
     per era, 99 %, 99 % and 97.5 % of 200 seeds (1000-1199) learned eras 1, 2 and 3 (96 % all
@@ -158,6 +170,7 @@ class CircuitConfig:
     min_current: float = 0.0
     max_steps: int = 400
     shuffle: bool = True
+    stop_when_dead: bool = True
 
     def __post_init__(self) -> None:
         _nonneg("v_read", self.v_read, "V")
@@ -219,6 +232,7 @@ class CircuitConfig:
         flags[K.F_SHUFFLE] = int(self.shuffle)
         flags[K.F_RECORD] = int(record_states)
         flags[K.F_MAX_STEPS] = max_steps
+        flags[K.F_STOP_DEAD] = int(self.stop_when_dead)
         return cfg, flags
 
 

@@ -29,6 +29,7 @@ from memsim.solve.linalg import node_voltages_dense
 
 __all__ = [
     "adjacency",
+    "hopeless",
     "exact_rate",
     "free_nodes",
     "pulse",
@@ -42,7 +43,13 @@ C_V_READ, C_T_READ, C_V_INH, C_T_INH, C_V_NORM, C_T_NORM = 0, 1, 2, 3, 4, 5
 C_PRUNE_STATE, C_PRUNE_PROB, C_C2C, C_MIN_CURRENT, C_TOL = 6, 7, 8, 9, 10
 N_CFG = 11
 F_SUBSTEPS, F_GROUND_INACTIVE, F_SHUFFLE, F_RECORD, F_MAX_STEPS = 0, 1, 2, 3, 4
-N_FLAGS = 5
+F_STOP_DEAD, F_RUN_ERAS = 5, 6
+N_FLAGS = 7
+
+# era_info columns, and the reasons a run stops early (column ERA_STOPPED)
+ERA_LEARNED, ERA_STEPS_TO_LEARN, ERA_STEPS, ERA_MISTAKES, ERA_STOPPED = 0, 1, 2, 3, 4
+N_ERA_INFO = 5
+STOP_NONE, STOP_DEAD_INPUT, STOP_NO_PATH = 0, 1, 2
 
 PHASE_READ, PHASE_INHIBIT, PHASE_NORMALIZE = 0, 1, 2
 
@@ -466,15 +473,82 @@ def _noisy_update(x_old, x_new, sigma, rng):
 @njit(cache=True)
 def _prune(x, model, live, pruned_at, step, level, prob, rng):
     """Remove live memristors at or below state ``level`` (each with probability ``prob``);
-    ``pruned_at[e]`` records the step."""
+    ``pruned_at[e]`` records the step. Returns the number of devices removed."""
+    n = 0
     if level < 0.0:
-        return
+        return n
     for e in range(x.shape[0]):
         if live[e] and model[e] != RESISTOR and x[e] <= level:
             if prob >= 1.0 or rng.random() < prob:
                 model[e] = OPEN
                 live[e] = False
                 pruned_at[e] = step
+                n += 1
+    return n
+
+
+@njit(cache=True)
+def hopeless(patterns, era_targets, first, last, in_nodes, out_nodes, live, ptr, nbr, nbr_edge):
+    """Why eras ``first .. last - 1`` can no longer be learned: a ``STOP_*`` code, or
+    ``STOP_NONE`` if at least one of them still can.
+
+    An era is impossible when some pattern's target output is not joined to any of the
+    pattern's active inputs through live (non-pruned) edges. Such an output sits in a part of
+    the network whose fixed nodes are all at 0 V, so its read current is exactly 0 and it
+    never wins (a winner needs a current above ``min_current >= 0``); pruning is permanent,
+    so this stays true for the rest of the run. The reason is ``STOP_DEAD_INPUT`` if in the
+    first impossible era such a pattern has no live edge at any active input, else
+    ``STOP_NO_PATH``. The search walks through every node (fixed ones too), so it can only
+    find more paths than carry current: the test is conservative.
+    """
+    n_pat = patterns.shape[0]
+    n_nodes = ptr.shape[0] - 1
+    n_out = out_nodes.shape[0]
+    reach = np.zeros((n_pat, n_out), np.bool_)
+    dead = np.zeros(n_pat, np.bool_)
+    seen = np.zeros(n_nodes, np.bool_)
+    stack = np.empty(n_nodes, np.int64)
+    for p in range(n_pat):
+        seen[:] = False
+        top = 0
+        dead[p] = True
+        for k in range(in_nodes.shape[0]):
+            if patterns[p, k] != 0.0:
+                a = in_nodes[k]
+                for q in range(ptr[a], ptr[a + 1]):
+                    if live[nbr_edge[q]]:
+                        dead[p] = False
+                        break
+                if not seen[a]:
+                    seen[a] = True
+                    stack[top] = a
+                    top += 1
+        while top > 0:
+            top -= 1
+            a = stack[top]
+            for q in range(ptr[a], ptr[a + 1]):
+                if live[nbr_edge[q]]:
+                    b = nbr[q]
+                    if not seen[b]:
+                        seen[b] = True
+                        stack[top] = b
+                        top += 1
+        for o in range(n_out):
+            reach[p, o] = seen[out_nodes[o]]
+    reason = STOP_NONE
+    for era in range(first, last):
+        why = STOP_NONE
+        for p in range(n_pat):
+            if not reach[p, era_targets[era, p]]:
+                if dead[p]:
+                    why = STOP_DEAD_INPUT
+                    break
+                why = STOP_NO_PATH
+        if why == STOP_NONE:
+            return STOP_NONE
+        if reason == STOP_NONE:
+            reason = why
+    return reason
 
 
 @njit(cache=True)
@@ -489,9 +563,17 @@ def train_circuit(n_nodes, edges, model0, params, x0, ground_nodes, in_nodes, ou
     -------
     rec_pattern, rec_winner (T,) int; rec_correct (T,) bool; rec_era (T,) int;
     rec_iout (T, n_out); rec_energy (T, 3) joules per phase; rec_power (T,) read power;
-    rec_states (T or 0, E); era_info (n_eras, 4) [learned, steps_to_learn or -1, steps,
-    mistakes]; x final states; pruned_at (E,) step a device was pruned on or -1;
-    n_correct_final (final mapping, last era).
+    rec_states (T or 0, E); era_info (n_run, N_ERA_INFO) [learned, steps_to_learn or -1,
+    steps, mistakes, STOP_* code]; x final states; pruned_at (E,) step a device was pruned on
+    or -1; n_correct_final (final mapping, last era of ``era_targets``).
+
+    Only the first ``n_run = flags[F_RUN_ERAS]`` eras are trained (all if 0); the rest of
+    ``era_targets`` is lookahead for the early stop. With ``flags[F_STOP_DEAD]`` the run
+    stops at the end of a step once :func:`hopeless` finds every era from the current one
+    to the last of ``era_targets`` impossible (checked at the start of each era and after
+    every step that pruned): the current era ends there as not learned, later run eras take
+    no steps, and each of them records the reason. A run that still has a learnable era
+    ahead uses its whole budget, so that era sees the same devices as without the stop.
     """
     ne = edges.shape[0]
     n_out = out_nodes.shape[0]
@@ -504,7 +586,9 @@ def train_circuit(n_nodes, edges, model0, params, x0, ground_nodes, in_nodes, ou
     shuffle = flags[F_SHUFFLE] != 0
     record = flags[F_RECORD] != 0
     max_steps = flags[F_MAX_STEPS]
-    total = n_eras * max_steps
+    stop_dead = flags[F_STOP_DEAD] != 0
+    n_run = flags[F_RUN_ERAS] if flags[F_RUN_ERAS] > 0 else n_eras
+    total = n_run * max_steps
 
     rec_pattern = np.full(total, -1, np.int64)
     rec_winner = np.full(total, -1, np.int64)
@@ -514,7 +598,7 @@ def train_circuit(n_nodes, edges, model0, params, x0, ground_nodes, in_nodes, ou
     rec_energy = np.zeros((total, 3))
     rec_power = np.zeros(total)
     rec_states = np.zeros((total if record else 0, ne))
-    era_info = np.zeros((n_eras, 4), np.int64)
+    era_info = np.zeros((n_run, N_ERA_INFO), np.int64)
 
     ptr, nbr, nbr_edge = adjacency(n_nodes, edges)
     model = model0.copy()
@@ -525,14 +609,21 @@ def train_circuit(n_nodes, edges, model0, params, x0, ground_nodes, in_nodes, ou
     all_on = np.ones(n_in)
     order = np.arange(n_pat)
     t = 0
-    for era in range(n_eras):
+    stopped = STOP_NONE
+    for era in range(n_run):
         targets = era_targets[era]
         steps = 0
         mistakes = 0
         era_info[era, 1] = -1
+        if stop_dead and stopped == STOP_NONE:
+            stopped = hopeless(patterns, era_targets, era, n_eras, in_nodes, out_nodes, live,
+                               ptr, nbr, nbr_edge)
+        if stopped != STOP_NONE:
+            era_info[era, ERA_STOPPED] = stopped
+            continue
         for j in range(n_pat):
             order[j] = j
-        while steps < max_steps and era_info[era, 0] == 0:
+        while steps < max_steps and era_info[era, 0] == 0 and stopped == STOP_NONE:
             if shuffle:
                 for j in range(n_pat - 1, 0, -1):
                     q = rng.integers(0, j + 1)
@@ -558,6 +649,7 @@ def train_circuit(n_nodes, edges, model0, params, x0, ground_nodes, in_nodes, ou
                 ok = w == targets[p]
                 e_inh = 0.0
                 e_norm = 0.0
+                n_cut = 0
                 if not ok:
                     pass_mistakes += 1
                     mistakes += 1
@@ -570,16 +662,16 @@ def train_circuit(n_nodes, edges, model0, params, x0, ground_nodes, in_nodes, ou
                         xn, e_inh, _, _ = pulse(x, edges, model, params, fi, value, cfg[C_T_INH],
                                              n_sub, tol)
                         x = _noisy_update(x, xn, cfg[C_C2C], rng)
-                        _prune(x, model, live, pruned_at, t, cfg[C_PRUNE_STATE],
-                               cfg[C_PRUNE_PROB], rng)
+                        n_cut += _prune(x, model, live, pruned_at, t, cfg[C_PRUNE_STATE],
+                                        cfg[C_PRUNE_PROB], rng)
                     fixed, value = _terminals(all_on, cfg[C_V_NORM], inactive_fixed, in_nodes,
                                               out_nodes, all_grounded, ground_nodes, n_nodes)
                     fi = free_nodes(fixed, live, ptr, nbr, nbr_edge)
                     xn, e_norm, _, _ = pulse(x, edges, model, params, fi, value, cfg[C_T_NORM],
                                           n_sub, tol)
                     x = _noisy_update(x, xn, cfg[C_C2C], rng)
-                    _prune(x, model, live, pruned_at, t, cfg[C_PRUNE_STATE], cfg[C_PRUNE_PROB],
-                           rng)
+                    n_cut += _prune(x, model, live, pruned_at, t, cfg[C_PRUNE_STATE],
+                                    cfg[C_PRUNE_PROB], rng)
                 rec_pattern[t] = p
                 rec_winner[t] = w
                 rec_correct[t] = ok
@@ -594,6 +686,12 @@ def train_circuit(n_nodes, edges, model0, params, x0, ground_nodes, in_nodes, ou
                 t += 1
                 steps += 1
                 done += 1
+                if stop_dead and n_cut > 0:
+                    stopped = hopeless(patterns, era_targets, era, n_eras, in_nodes,
+                                       out_nodes, live, ptr, nbr, nbr_edge)
+                    if stopped != STOP_NONE:
+                        era_info[era, ERA_STOPPED] = stopped
+                        break
             if done == n_pat and pass_mistakes == 0:
                 era_info[era, 0] = 1
                 era_info[era, 1] = steps

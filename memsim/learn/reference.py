@@ -11,6 +11,8 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
 
 from memsim.circuit.network import Network
 from memsim.devices.models import Model
@@ -19,7 +21,8 @@ from memsim.errors import FloatingSubnetworkWarning
 from memsim.learn.config import CircuitConfig
 from memsim.solve.dc import solve_dc
 
-__all__ = ["exact_rates_np", "pulse_np", "train_circuit_np", "train_extremal_np"]
+__all__ = ["exact_rates_np", "hopeless_np", "pulse_np", "train_circuit_np",
+           "train_extremal_np"]
 
 
 def exact_rates_np(model: np.ndarray, x: np.ndarray, v: np.ndarray,
@@ -143,6 +146,33 @@ def _noisy(x_old: np.ndarray, x_new: np.ndarray, sigma: float, rng: np.random.Ge
     return out
 
 
+def hopeless_np(net: Network, model: np.ndarray, patterns: np.ndarray,
+                era_targets: np.ndarray) -> int:
+    """Twin of :func:`memsim.learn.kernels.hopeless` over all eras of ``era_targets``, by
+    connected components of the live graph (0: some era can still be learned; 1: dead input;
+    2: no path)."""
+    live = net.edges[model != Model.OPEN]
+    adj = sp.coo_matrix((np.ones(len(live)), (live[:, 0], live[:, 1])),
+                        shape=(net.n_nodes, net.n_nodes))
+    _, comp = connected_components(adj, directed=False)
+    has_edge = np.zeros(net.n_nodes, bool)
+    has_edge[live.ravel()] = True
+    reasons = []
+    for targets in era_targets:
+        why = 0
+        for p, pat in enumerate(patterns):
+            act = net.inputs[pat != 0]
+            if comp[net.outputs[targets[p]]] not in comp[act]:
+                why = 2
+                if not has_edge[act].any():
+                    why = 1
+                    break
+        if why == 0:
+            return 0
+        reasons.append(why)
+    return reasons[0] if reasons else 0
+
+
 def train_circuit_np(net: Network, params: np.ndarray, x0: np.ndarray, patterns: np.ndarray,
                      era_targets: np.ndarray, config: CircuitConfig, max_steps: int,
                      rng: np.random.Generator) -> dict:
@@ -156,14 +186,15 @@ def train_circuit_np(net: Network, params: np.ndarray, x0: np.ndarray, patterns:
     pruned_at = np.full(net.n_edges, -1)
     rec: dict[str, list] = {k: [] for k in ("pattern", "winner", "correct", "era", "iout",
                                              "energy", "power", "states")}
-    era_info = np.zeros((len(era_targets), 4), np.int64)
+    era_info = np.zeros((len(era_targets), 5), np.int64)
     order = np.arange(len(patterns))
     t = 0
+    stopped = 0
 
-    def prune(x: np.ndarray) -> None:
+    def prune(x: np.ndarray) -> bool:
         nonlocal cur
         if c.prune_state is None:
-            return
+            return False
         changed = False
         for e in range(net.n_edges):
             live = model[e] not in (Model.OPEN, Model.RESISTOR)
@@ -174,6 +205,7 @@ def train_circuit_np(net: Network, params: np.ndarray, x0: np.ndarray, patterns:
                     changed = True
         if changed:
             cur = cur.replace(model=model.copy())
+        return changed
 
     def inactive_driven(active: np.ndarray) -> np.ndarray:
         return active | (c.inactive_inputs == "ground")
@@ -181,8 +213,13 @@ def train_circuit_np(net: Network, params: np.ndarray, x0: np.ndarray, patterns:
     for era, targets in enumerate(era_targets):
         steps = mistakes = 0
         era_info[era, 1] = -1
+        if c.stop_when_dead and not stopped:
+            stopped = hopeless_np(net, model, patterns, era_targets[era:])
+        era_info[era, 4] = stopped
+        if stopped:
+            continue
         order = np.arange(len(patterns))
-        while steps < max_steps and not era_info[era, 0]:
+        while steps < max_steps and not era_info[era, 0] and not stopped:
             if c.shuffle:
                 for j in range(len(order) - 1, 0, -1):
                     q = rng.integers(0, j + 1)
@@ -192,6 +229,7 @@ def train_circuit_np(net: Network, params: np.ndarray, x0: np.ndarray, patterns:
                 if steps >= max_steps:
                     break
                 pat = patterns[p]
+                cut = False
                 active = pat != 0
                 v_read = np.where(active, c.v_read * pat, 0.0)
                 x_new, e_read, res = pulse_np(cur, x, v_read, inactive_driven(active),
@@ -212,12 +250,12 @@ def train_circuit_np(net: Network, params: np.ndarray, x0: np.ndarray, patterns:
                                                 inactive_driven(active), only, c.t_inhibit,
                                                 c.substeps, tol)
                         x = _noisy(x, xn, c.c2c_noise, rng)
-                        prune(x)
+                        cut |= prune(x)
                     xn, e_norm, _ = pulse_np(cur, x, np.full(n_in, c.v_normalize),
                                              np.ones(n_in, bool), np.ones(n_out, bool),
                                              c.t_normalize, c.substeps, tol)
                     x = _noisy(x, xn, c.c2c_noise, rng)
-                    prune(x)
+                    cut |= prune(x)
                 for key, val in (("pattern", p), ("winner", w), ("correct", ok), ("era", era),
                                  ("iout", iout), ("energy", [e_read, e_inh, e_norm]),
                                  ("power", power), ("states", x.copy())):
@@ -225,9 +263,14 @@ def train_circuit_np(net: Network, params: np.ndarray, x0: np.ndarray, patterns:
                 t += 1
                 steps += 1
                 done += 1
+                if c.stop_when_dead and cut:
+                    stopped = hopeless_np(net, model, patterns, era_targets[era:])
+                    if stopped:
+                        era_info[era, 4] = stopped
+                        break
             if done == len(order) and pass_mistakes == 0:
-                era_info[era] = (1, steps, 0, 0)
-        era_info[era, 2:] = steps, mistakes
+                era_info[era, :2] = 1, steps
+        era_info[era, 2:4] = steps, mistakes
     out = {k: np.array(v) for k, v in rec.items()}
     out.update(era_info=era_info, x=x, pruned_at=pruned_at)
     g = conductances_np(cur.model, x, cur.params)

@@ -10,10 +10,18 @@ import numpy as np
 
 from memsim.errors import ParameterError
 
-__all__ = ["PHASES", "EraResult", "Records", "TrainResult", "wilson_interval"]
+__all__ = ["PHASES", "STOP_REASONS", "EraResult", "Records", "TrainResult", "wilson_interval"]
 
 PHASES = ("read", "inhibit", "normalize")
 """Names of the columns of :attr:`Records.energy`."""
+
+STOP_REASONS = {
+    "dead_input": "a pattern's active inputs have no live device left (all pruned), so none "
+                  "of its outputs carries read current",
+    "no_path": "a pattern's target output has no path of live devices to its active inputs",
+}
+"""Values of :attr:`EraResult.stopped` and :attr:`TrainResult.stopped`, with their meaning
+(see ``CircuitConfig.stop_when_dead``)."""
 
 
 def wilson_interval(successes: int, trials: int, z: float = 1.96) -> tuple[float, float]:
@@ -52,12 +60,18 @@ class EraResult:
     steps_to_learn : int or None
         Steps of this era up to the end of that first clean pass.
     n_steps : int
-        Steps spent in the era (``steps_to_learn`` if learned, else the budget).
+        Steps spent in the era (``steps_to_learn`` if learned, else the budget, or fewer if
+        the run was stopped early).
     n_mistakes : int
     start_step : int
         Index of the era's first step in the run's records.
     energy : float
         Joules spent in the era (all phases); NaN for the abstract model.
+    stopped : str or None
+        Why the era was cut short (a key of :data:`STOP_REASONS`): the run found that no
+        remaining era could be learned any more and ended during (or before) this era, which
+        is reported as not learned, exactly as the full budget would have ended it. None: the
+        era ran normally.
     """
 
     index: int
@@ -67,6 +81,7 @@ class EraResult:
     n_mistakes: int
     start_step: int
     energy: float
+    stopped: str | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -132,6 +147,9 @@ class TrainResult:
         What was trained, how, and with which seed.
     wall_time : float
         Seconds spent in the training kernel.
+    stopped : str or None
+        Why the run ended before spending its budget on hopeless eras (a key of
+        :data:`STOP_REASONS`, the reason of its first stopped era); None if it did not.
     """
 
     learned: bool
@@ -151,6 +169,7 @@ class TrainResult:
     weights: tuple[np.ndarray, ...] | None = None
     net: Any = field(default=None, repr=False)
     wall_time: float = 0.0
+    stopped: str | None = None
 
     @property
     def n_mistakes(self) -> int:
@@ -208,6 +227,7 @@ class TrainResult:
             lines.append(
                 f"  era {era.index}: learned={era.learned} steps_to_learn={era.steps_to_learn} "
                 f"steps={era.n_steps} mistakes={era.n_mistakes} energy={era.energy:.3g} J"
+                + (f" stopped={era.stopped}" if era.stopped else "")
             )
         if self.pruned is not None:
             lines.append(f"  pruned devices: {int(self.pruned.sum())} of {self.pruned.size}")
