@@ -67,36 +67,38 @@ def run_ngspice(net: memsim.Network, drives: list[Sine], mode: str) -> tuple[flo
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[8, 16, 32])
-    parser.add_argument("--method", default="rk4", choices=["rk4", "rk45", "euler"])
+    parser.add_argument("--methods", nargs="+", default=["heun", "rk4"],
+                        choices=["rk4", "rk45", "heun", "euler"])
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     print(f"memsim {memsim.__version__} vs ngspice, {platform.machine()}, "
-          f"{time.strftime('%Y-%m-%d')}; memsim method {args.method}")
-    head = (f"{'N':>4} {'memsim s':>9} {'ngspice -b s':>13} {'PySpice s':>10} "
+          f"{time.strftime('%Y-%m-%d')}")
+    head = (f"{'N':>4} {'method':>6} {'memsim s':>9} {'ngspice -b s':>13} {'PySpice s':>10} "
             f"{'-b/memsim':>10} {'Py/memsim':>10} {'max|dx| -b':>11} {'max|dx| Py':>11}  target")
     print(head)
     rows = []
     for n in args.sizes:
         net, drives = problem(n)
-        t_mem, x_mem = run_memsim(net, drives, args.method, args.repeats)
         t_batch, x_batch = run_ngspice(net, drives, "batch")
         t_shared, x_shared = run_ngspice(net, drives, "shared")
-        dx_b = float(np.max(np.abs(x_batch - x_mem)))
-        dx_s = float(np.max(np.abs(x_shared - x_mem)))
-        r_b, r_s = t_batch / t_mem, t_shared / t_mem
-        met = ""
-        if n >= 16:
-            ok = min(r_b, r_s) >= TARGET_RATIO and max(dx_b, dx_s) <= TARGET_DX
-            met = "met" if ok else f"NOT met (>= {TARGET_RATIO:.0f}x, <= {TARGET_DX})"
-        rows.append((n, t_mem, t_batch, t_shared, r_b, r_s, dx_b, dx_s, met))
-        print(f"{n:>4} {t_mem:>9.3f} {t_batch:>13.2f} {t_shared:>10.2f} {r_b:>10.1f} "
-              f"{r_s:>10.1f} {dx_b:>11.2e} {dx_s:>11.2e}  {met}", flush=True)
+        for method in args.methods:
+            t_mem, x_mem = run_memsim(net, drives, method, args.repeats)
+            dx_b = float(np.max(np.abs(x_batch - x_mem)))
+            dx_s = float(np.max(np.abs(x_shared - x_mem)))
+            r_b, r_s = t_batch / t_mem, t_shared / t_mem
+            met = ""
+            if n >= 16:
+                ok = min(r_b, r_s) >= TARGET_RATIO and max(dx_b, dx_s) <= TARGET_DX
+                met = "met" if ok else f"NOT met (>= {TARGET_RATIO:.0f}x, <= {TARGET_DX})"
+            rows.append((n, method, t_mem, t_batch, t_shared, r_b, r_s, dx_b, dx_s, met))
+            print(f"{n:>4} {method:>6} {t_mem:>9.3f} {t_batch:>13.2f} {t_shared:>10.2f} "
+                  f"{r_b:>10.1f} {r_s:>10.1f} {dx_b:>11.2e} {dx_s:>11.2e}  {met}", flush=True)
     print("\nmarkdown:")
-    print("| N | memsim (s) | ngspice -b (s) | PySpice (s) | -b / memsim | PySpice / memsim "
-          "| max abs dx (-b) | max abs dx (PySpice) |")
-    print("|---|---|---|---|---|---|---|---|")
-    for n, t_mem, t_b, t_s, r_b, r_s, dx_b, dx_s, _ in rows:
-        print(f"| {n} | {t_mem:.3f} | {t_b:.2f} | {t_s:.2f} | {r_b:.1f} | {r_s:.1f} | "
+    print("| N | method | memsim (s) | ngspice -b (s) | PySpice (s) | -b / memsim "
+          "| PySpice / memsim | max abs dx (-b) | max abs dx (PySpice) |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for n, method, t_mem, t_b, t_s, r_b, r_s, dx_b, dx_s, _ in rows:
+        print(f"| {n} | {method} | {t_mem:.3f} | {t_b:.2f} | {t_s:.2f} | {r_b:.1f} | {r_s:.1f} | "
               f"{dx_b:.1e} | {dx_s:.1e} |")
 
 

@@ -88,6 +88,8 @@ class SweepSummary:
                          f"task compute {self.task_time:.1f} s, CPU {self.task_cpu:.1f} s)")
         lines.append(f"results in {self.store}")
         lines += [f"  task error: {e}" for e in self.errors]
+        if self.errors and self.workers:
+            lines.append("  (run with --sync to see a failing task's traceback)")
         return "\n".join(lines)
 
 
@@ -137,7 +139,9 @@ def _connect(scheduler: str | None, workers: int | None, timeout: float) -> tupl
     try:
         cluster = LocalCluster(
             n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
-            silence_logs=logging.ERROR, env={"NUMBA_CACHE_DIR": numba_cache_dir()})
+            # task errors come back to the client and into the summary: the workers' own
+            # tracebacks would only repeat them (--sync shows one in full)
+            silence_logs=logging.CRITICAL, env={"NUMBA_CACHE_DIR": numba_cache_dir()})
         client = Client(cluster, set_as_default=False)
     except (OSError, TimeoutError, RuntimeError) as exc:
         raise SchedulerError(f"cannot start a local Dask cluster of {n} workers "
@@ -291,8 +295,8 @@ class _Tally:
 
     def error(self, task: SweepTask, message: str) -> None:
         self.failed += 1
-        log.warning("task %s (P=%d, block %d) failed: %s", task.key[:12], task.n_patterns,
-                    task.block, message)
+        log.info("task %s (P=%d, block %d) failed: %s", task.key[:12], task.n_patterns,
+                 task.block, message)
         if message not in self.errors:
             self.errors.append(message)
 
