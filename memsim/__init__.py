@@ -6,6 +6,7 @@
 [0.002, 0.002]
 """
 
+from memsim import _cache  # first: points numba's cache at this source version (isort: skip)
 from memsim import devices
 from memsim.circuit import (
     CrossbarLayout,
@@ -39,6 +40,9 @@ from memsim.solve import (
 )
 
 __version__ = "0.1.0"
+
+NUMBA_CACHE = _cache.DIRECTORY
+"""Directory of this version's compiled kernels (see :mod:`memsim._cache`)."""
 
 __all__ = [
     "DC",
