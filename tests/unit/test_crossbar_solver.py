@@ -26,9 +26,14 @@ from memsim.solve.crossbar import (
     edge_fields,
     line_factors,
     line_matrices_np,
+    line_relax,
+    line_relax1,
+    line_relax_np,
     schur_pcg,
     schur_pcg1,
     schur_pcg_np,
+    solve_lines,
+    solve_lines1,
 )
 from memsim.solve.dc import NodalSystem, _system, terminals
 
@@ -145,6 +150,77 @@ def test_pcg_kernels_agree_with_numpy_twin(shape, batch):
         return v
 
     _close(net, g, nodes(x, bits), nodes(x_np, bits_np))
+
+
+# ------------------------------------------------- line relaxation vs NumPy twin, hand-over
+def _nodes(net, v_in, x, bits):
+    v = np.zeros((net.n_nodes, v_in.shape[1]))
+    v[net.inputs] = v_in
+    v[net.layout.word] = v_in[:, None, :] + x
+    v[net.layout.bit] = bits
+    return v
+
+
+def _blocks(net, g):
+    seg_word, seg_bit = crossbar_segments(net)
+    gd, sw, sb = g[net.layout.device], g[seg_word], g[seg_bit]
+    return (gd, sw, sb), line_factors(gd, sw, sb)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 7), (6, 1), (6, 9)])
+@pytest.mark.parametrize("batch", [1, 3])
+def test_relaxation_kernels_agree_with_numpy_twin(shape, batch):
+    net, g = _crossbar(*shape, seed=2)
+    rows, cols = shape
+    (gd, sw, sb), (lw, iw, lb, ib) = _blocks(net, g)
+    v_in = np.random.default_rng(3).uniform(-1, 1, (rows, batch))
+    b = np.full((rows, cols, batch), np.nan)
+    if batch == 1:
+        x1, b1 = np.zeros((rows, cols)), np.full((rows, cols), np.nan)
+        sweeps, status = line_relax1(gd, sw, lw, iw, lb, ib, v_in[:, 0], x1, 1e-12, 50, b1,
+                                     np.empty_like(b1))
+        x, b = x1[..., None], b1[..., None]
+    else:
+        x = np.zeros((rows, cols, batch))
+        sweeps, status = line_relax(gd, sw, lw, iw, lb, ib, v_in, x, 1e-12, 50, b,
+                                    np.empty_like(b))
+    x_np, b_np, sweeps_np, status_np = line_relax_np(gd, sw, sb, v_in, rtol=1e-12, maxiter=50)
+    assert status == cb.CONVERGED and (status_np == cb.CONVERGED).all()
+    # the batch kernel sweeps until its slowest right-hand side is done
+    assert sweeps == sweeps_np.max()
+    # b holds the bit voltages of the returned x (bit-node KCL exact)
+    np.testing.assert_allclose(b, cb.bit_voltages(gd, lb, ib, v_in, x), rtol=1e-14, atol=0)
+    _close(net, g, _nodes(net, v_in, x, b), _nodes(net, v_in, x_np, b_np))
+
+
+def test_relaxation_contracts_fast_on_stiff_lines_and_hands_heavy_lines_to_cg():
+    # Stiff lines (0.5 ohm vs 1-100 kohm): relaxation alone reaches the tolerance, each sweep
+    # shrinking the residual by far more than SLOW. Lines as resistive as the devices: a
+    # sweep shrinks it by less than SLOW, relaxation stops, and CG finishes from its iterate.
+    v_rng = np.random.default_rng(20)
+    for spec, expected in ((dict(rows=16, cols=16), cb.CONVERGED),
+                           (dict(rows=8, cols=10, lo=1e2, hi=1e3, r_word=100.0, r_bit=100.0),
+                            cb.SLOW_CONTRACTION)):
+        net, g = _crossbar(**spec, seed=21)
+        (gd, sw, sb), (lw, iw, lb, ib) = _blocks(net, g)
+        rows, cols = gd.shape
+        v_in = v_rng.uniform(0.1, 1.0, (rows, 2))
+        x, b = np.zeros((rows, cols, 2)), np.empty((rows, cols, 2))
+        sweeps, status = line_relax(gd, sw, lw, iw, lb, ib, v_in, x, 1e-12, 200, b,
+                                    np.empty_like(b))
+        assert status == expected
+        x, b = np.zeros((rows, cols, 2)), np.empty((rows, cols, 2))
+        its = solve_lines(gd, sw, sb, lw, iw, lb, ib, v_in, x, 1e-12, 200, b, np.empty_like(b))
+        assert its >= sweeps
+        v = _nodes(net, v_in, x, b)
+        _close(net, g, v, NodalSystem(net, g, terminals(net)).solve(v_in))
+        x1, b1 = np.zeros((rows, cols)), np.empty((rows, cols))
+        its1 = solve_lines1(gd, sw, lw, iw, lb, ib, v_in[:, 0], x1, 1e-12, 200, b1,
+                            np.empty_like(b1))
+        assert its1 >= 0
+        _close(net, g, _nodes(net, v_in[:, :1], x1[..., None], b1[..., None]), v[:, :1])
+        if expected == cb.CONVERGED:  # 16 x 16 at 0.5 ohm: a sweep gains > 1 digit
+            assert sweeps <= 12
 
 
 def test_edge_fields_match_incidence_products():
