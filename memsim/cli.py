@@ -11,7 +11,7 @@ from typing import Any
 
 from memsim.errors import MemsimError, ParameterError
 
-__all__ = ["main", "parse_drive"]
+__all__ = ["circuit_file", "main", "parse_drive"]
 
 log = logging.getLogger(__name__)
 
@@ -26,10 +26,18 @@ COMMAND_MODULES: tuple[str, ...] = (
 DESCRIPTION = """\
 memsim simulates memristive circuits for neuromorphic learning research.
 
-Start with a circuit file (see circuits/ for examples):
-  memsim info circuits/paper_2x4x2.toml          what the network is
-  memsim simulate circuits/paper_2x4x2.toml      a transient with a plot
+A CIRCUIT argument is a circuit file (.toml, or a SPICE netlist .cir) or the name of a
+circuit shipped in circuits/ (paper_2x4x2, crossbar_16x16, random_12, wheatstone).
+Start with:
+  memsim info paper_2x4x2            what the network is
+  memsim simulate paper_2x4x2        a transient: CSV and plot in results/
+  memsim spice-check paper_2x4x2 --all sine:3:50
+                                     the same transient in memsim and ngspice
+Run `memsim COMMAND --help` for a command's options.
 """
+
+CIRCUIT_HELP = ("circuit file (.toml, or a SPICE netlist .cir), or the name of a shipped "
+                "circuit such as paper_2x4x2")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,12 +86,39 @@ def parse_drive(spec: str) -> Any:
     raise ParameterError("drive", f"cannot read drive {spec!r}; see --help for the forms")
 
 
+def circuit_file(spec: str) -> Any:  # -> Path
+    """The file a CIRCUIT argument names: an existing path, else a shipped circuit's name.
+
+    >>> circuit_file("paper_2x4x2").name
+    'paper_2x4x2.toml'
+
+    Raises
+    ------
+    CircuitFileError
+        If ``spec`` is neither a file nor a shipped circuit (the message lists them).
+    """
+    from pathlib import Path
+
+    from memsim.circuit import circuit_path
+    from memsim.errors import CircuitFileError
+
+    path = Path(spec)
+    if path.exists() or path.suffix.lower() not in ("", ".toml") or "/" in spec:
+        return path
+    try:
+        return circuit_path(path.stem)
+    except CircuitFileError as exc:
+        known = str(exc).rpartition("known: ")[2]
+        raise CircuitFileError(path, f"no such file, nor a circuit shipped in circuits/ "
+                               f"(known: {known})") from None
+
+
 def _cmd_info(args: argparse.Namespace) -> int:
     import numpy as np
 
     from memsim.circuit import load
 
-    net = load(args.circuit)
+    net = load(circuit_file(args.circuit))
     print(net.summary())
     desc = net.meta.get("description")
     if desc:
@@ -114,7 +149,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     from memsim.circuit import load
     from memsim.solve.transient import simulate
 
-    net = load(args.circuit)
+    net = load(circuit_file(args.circuit))
     names = [net.node_names[i] for i in net.inputs]
     drives: dict[str | int, Any] = {n: parse_drive(args.all) for n in names}
     for item in args.drive or []:
@@ -146,22 +181,32 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 def _add_core_commands(sub: Any) -> None:
     p = sub.add_parser("info", help="summarize a circuit file's topology",
                        description="Print nodes, terminals, devices and cycle count of a circuit.")
-    p.add_argument("circuit", help="circuit file (.toml, or a SPICE netlist .cir)")
+    p.add_argument("circuit", help=CIRCUIT_HELP)
     p.set_defaults(func=_cmd_info)
 
     p = sub.add_parser(
         "simulate", help="run a transient and write states, currents and a plot",
-        description="Simulate a circuit under input drives; writes NAME_transient.csv and "
-        "NAME_transient.png (states, output currents, power or I-V) to --out.",
+        description="Simulate a circuit under input drives (every input gets --all unless "
+        "--drive says otherwise; outputs are held at 0 V through ammeters). Writes "
+        "NAME_transient.csv (time, device states x_*, output currents i_*, power) and "
+        "NAME_transient.png (states, output currents, and the I-V loop for one input and one "
+        "output, else the power) to --out.",
         epilog=DRIVE_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("circuit", help="circuit file (.toml, or a SPICE netlist .cir)")
+    p.add_argument("circuit", help=CIRCUIT_HELP)
     p.add_argument("--all", default="sine:3:1", metavar="SPEC",
-                   help="drive of every input not given by --drive (default: %(default)s)")
+                   help="drive of every input not given by --drive (default: %(default)s, "
+                   "3 V at 1 Hz)")
     p.add_argument("--drive", action="append", metavar="NAME=SPEC", help="drive of one input")
     p.add_argument("--t-end", type=float, default=2.0, help="end time in s (default: 2)")
-    p.add_argument("--method", choices=["rk45", "rk4", "heun", "euler"], default="rk45")
-    p.add_argument("--dt", type=float, default=None, help="step in s (fixed-step methods)")
-    p.add_argument("--points", type=int, default=1001, help="saved time points (rk45)")
+    p.add_argument("--method", choices=["rk45", "rk4", "heun", "euler"], default="rk45",
+                   help="integrator: rk45 adaptive (default), rk4 / heun fixed step, euler "
+                   "(first-order baseline)")
+    p.add_argument("--dt", type=float, default=None,
+                   help="step in s of the fixed-step methods (default: t_end/1000); first "
+                   "step of rk45")
+    p.add_argument("--points", type=int, default=1001,
+                   help="saved time points of rk45 (default: 1001); the fixed-step methods "
+                   "save every step")
     p.add_argument("--out", default="results", help="output folder (default: results)")
     p.set_defaults(func=_cmd_simulate)
 

@@ -263,6 +263,28 @@ def test_spice_check_command_prints_the_table_and_writes_the_plot(tmp_path, caps
     assert rc == 1 and "FAIL" in capsys.readouterr().out
 
 
+def test_exported_sources_are_memsims_drives_in_ngspice():
+    """SIN (offset, delay, phase: before the delay SPICE holds vo + va sin(phase)), periodic
+    and single PULSE, PWL held past its ends: ngspice's source voltages, at ngspice's own
+    time points (its breakpoints include every corner), equal memsim's drive values."""
+    drives = [Sine(1.3, 50.0, offset=0.2, delay=0.013, phase=35.0),
+              Pulse(-0.5, 1.0, delay=2e-3, rise=1e-3, fall=2e-3, width=4e-3, period=11e-3),
+              Pulse(0.3, -1.0, delay=5e-3, rise=1e-4, fall=1e-4, width=3e-3),
+              PWL([2e-3, 10e-3, 20e-3, 30e-3], [0.5, -1.0, 2.0, 0.0]), DC(-0.7)]
+    net = memsim.crossbar(len(drives), 1, device=Resistor(1e3))
+    run = run_shared(to_netlist(net, drives, t_end=0.04, t_step=1e-5, save=False))
+    t = run["time"]
+    for k, d in enumerate(drives):
+        # both evaluate the same formula in double precision: a few ulp
+        np.testing.assert_allclose(run.voltage(f"in{k}"), d(t), rtol=0, atol=1e-13,
+                                   err_msg=repr(d))
+
+
+def test_batch_mode_reports_ngspice_errors():
+    with pytest.raises(NgspiceError, match="ngspice -b failed"):
+        run_batch("broken\nV1 a 0 1\nQ1 a 0 0 nomodel\n.tran 1m 10m\n.end\n")
+
+
 def test_compare_rejects_bad_arguments():
     net = _single(Linear())
     with pytest.raises(memsim.ParameterError, match="mode"):

@@ -35,7 +35,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import networkx as nx
 
@@ -43,7 +43,7 @@ from memsim.circuit.builders import crossbar, from_networkx, layered, random_net
 from memsim.circuit.network import Network
 from memsim.devices.models import HP, VTEAM, Device, Linear, Resistor, Threshold
 from memsim.devices.presets import PRESETS
-from memsim.errors import CircuitFileError, MemsimError
+from memsim.errors import CircuitFileError, MemsimError, ParameterError
 
 __all__ = ["load", "parse_quantity"]
 
@@ -55,6 +55,15 @@ _UNITS: dict[str, str] = {
     "beta": "", "v_t": "V", "k_on": "1/s", "k_off": "1/s", "v_on": "V", "v_off": "V",
     "r_line": "ohm", "r_line_word": "ohm", "r_line_bit": "ohm",
 }
+_TOPOLOGY_KEYS: dict[str, tuple[str, ...]] = {
+    "layered": ("kind", "sizes", "connectivity", "seed"),
+    "crossbar": ("kind", "rows", "cols", "r_line", "r_line_word", "r_line_bit"),
+    "random": ("kind", "n_nodes", "edge_prob", "n_inputs", "n_outputs", "seed"),
+    "graph": ("kind", "inputs", "outputs", "ground"),
+}
+_EDGE_KEYS = ("from", "to", "device", "name")
+_CIRCUIT_KEYS = ("name", "description")
+_EXAMPLE = {int: "<integer>", float: "<number>", list: "[...]"}
 _PREFIX = {"f": 1e-15, "p": 1e-12, "n": 1e-9, "u": 1e-6, "µ": 1e-6, "m": 1e-3, "": 1.0,
            "k": 1e3, "M": 1e6, "G": 1e9}
 _QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([^\s\d].*)?$")
@@ -107,10 +116,34 @@ class _Reader:
                                    int(line.group(1)) if line else None) from None
         self.lines = self.text.splitlines()
 
-    def fail(self, message: str, key: str | None = None, line: int | None = None) -> None:
+    def fail(self, message: str, key: str | None = None, line: int | None = None) -> NoReturn:
         if line is None and key is not None:
             line = self.line_of(key)
         raise CircuitFileError(self.path, message, line)
+
+    def key_line(self, header: str, key: str, index: int = 0) -> int | None:
+        """Line of ``key`` inside the ``index``-th table ``header`` (else the header's line)."""
+        start = self.table_line(header, index)
+        if start is None:
+            return self.line_of(key)
+        stop = next((k for k in range(start, len(self.lines))
+                     if self.lines[k].lstrip().startswith("[")), len(self.lines))
+        pat = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
+        hit = next((k + 1 for k in range(start, stop) if pat.match(self.lines[k])), None)
+        return hit or start
+
+    def table(self, value: Any, what: str) -> Mapping[str, Any]:
+        if not isinstance(value, Mapping):
+            self.fail(f"{what} must be a table (a [header] with key = value lines), got "
+                      f"{value!r}", key=what.strip("[]").split(".")[0])
+        return value
+
+    def known_keys(self, table: Mapping[str, Any], allowed: tuple[str, ...], header: str,
+                   what: str, index: int = 0) -> None:
+        for key in table:
+            if key not in allowed:
+                self.fail(f"{what}: unknown field {key!r}; the fields are {', '.join(allowed)}",
+                          line=self.key_line(header, key, index))
 
     def line_of(self, key: str, start: int = 0) -> int | None:
         pat = re.compile(rf"^\s*(\[+\s*)?{re.escape(key)}\b")
@@ -124,7 +157,7 @@ class _Reader:
         return hits[index] if index < len(hits) else None
 
     def device(self, table: Mapping[str, Any], where: str) -> Device:
-        table = dict(table)
+        table = dict(self.table(table, f"[{where}]"))
         base: Device | None = None
         line = self.table_line(f"[{where}]")
         if "preset" in table:
@@ -142,7 +175,8 @@ class _Reader:
                           f"{', '.join(_MODELS)}", line=self.line_of("model", (line or 1) - 1))
             cls = _MODELS[str(model).lower()]
             if base is not None and not isinstance(base, cls):
-                self.fail(f"[{where}] preset and model disagree", line=line)
+                self.fail(f"[{where}] preset {name!r} is a {type(base).__name__} device but "
+                          f"model is {model!r}; drop one of the two", line=line)
         else:
             assert base is not None
             cls = type(base)
@@ -162,21 +196,28 @@ class _Reader:
                 self.fail(f"[{where}] {exc}", line=self.line_of(key, (line or 1) - 1))
         try:
             return base.replace(**values) if base is not None else cls(**values)
+        except ParameterError as exc:
+            # point at the offending field where the file sets it, else at the table
+            at = self.line_of(exc.field, (line or 1) - 1) if exc.field in table else None
+            self.fail(f"[{where}] {exc}", line=at or line)
         except MemsimError as exc:
             self.fail(f"[{where}] {exc}", line=line)
-        raise AssertionError  # unreachable
 
     def need(self, table: Mapping[str, Any], key: str, where: str, kind: type) -> Any:
         if key not in table:
-            self.fail(f"[{where}] is missing the field {key!r}", line=self.table_line(f"[{where}]"))
+            self.fail(f"[{where}] is missing the field {key!r}; add a line "
+                      f"'{key} = {_EXAMPLE.get(kind, '...')}'",
+                      line=self.table_line(f"[{where}]"))
         value = table[key]
+        line = self.key_line(f"[{where}]", key)
         if kind is float:
             try:
                 return parse_quantity(value, _UNITS.get(key, ""), key)
             except ValueError as exc:
-                self.fail(f"[{where}] {exc}", key=key)
+                self.fail(f"[{where}] {exc}", line=line)
         if not isinstance(value, kind) or isinstance(value, bool) and kind is int:
-            self.fail(f"[{where}] {key} must be a {kind.__name__}, got {value!r}", key=key)
+            what = {int: "an integer", list: "a list"}.get(kind, kind.__name__)
+            self.fail(f"[{where}] {key} must be {what}, got {value!r}", line=line)
         return value
 
     def network(self) -> Network:
@@ -185,36 +226,42 @@ class _Reader:
         for key in doc:
             if key not in known:
                 self.fail(f"unknown table [{key}]; expected {', '.join(sorted(known))}", key=key)
-        meta = doc.get("circuit", {})
+        meta = self.table(doc.get("circuit", {}), "[circuit]")
+        self.known_keys(meta, _CIRCUIT_KEYS, "[circuit]", "[circuit]")
         name = str(meta.get("name", self.path.stem))
-        devices = {k: self.device(v, f"devices.{k}") for k, v in doc.get("devices", {}).items()}
+        devices = {k: self.device(v, f"devices.{k}")
+                   for k, v in self.table(doc.get("devices", {}), "[devices]").items()}
         default = self.device(doc["device"], "device") if "device" in doc else None
         if "topology" not in doc:
             self.fail("missing [topology] table (kind = layered | crossbar | random | graph)")
-        topo = doc["topology"]
+        topo = self.table(doc["topology"], "[topology]")
         kind = topo.get("kind")
         where = "topology"
-        kinds = ("layered", "crossbar", "random", "graph")
+        kinds = tuple(_TOPOLOGY_KEYS)
         if kind not in kinds:
             self.fail(f"[topology] kind must be one of {', '.join(kinds)}, got {kind!r}",
-                      key="kind")
+                      line=self.key_line("[topology]", "kind"))
+        self.known_keys(topo, _TOPOLOGY_KEYS[kind], "[topology]", f"[topology] of kind {kind!r}")
         if kind != "graph" and default is None:
-            self.fail(f"a {kind} topology needs a [device] table")
+            self.fail(f"a {kind} topology needs a [device] table (model = ... or preset = ...)")
         try:
             if kind == "graph":
                 return self._finish(self.graph(topo, default, devices, name), meta)
             assert default is not None
             if kind == "layered":
                 sizes = self.need(topo, "sizes", where, list)
-                net = layered(sizes, device=default, connectivity=float(topo.get(
-                    "connectivity", 1.0)), seed=topo.get("seed"), name=name)
+                connectivity = (self.need(topo, "connectivity", where, float)
+                                if "connectivity" in topo else 1.0)
+                seed = self.need(topo, "seed", where, int) if "seed" in topo else None
+                net = layered(sizes, device=default, connectivity=connectivity, seed=seed,
+                              name=name)
             elif kind == "crossbar":
+                lines = {k: self.need(topo, k, where, float) if k in topo else None
+                         for k in ("r_line", "r_line_word", "r_line_bit")}
                 net = crossbar(
                     self.need(topo, "rows", where, int), self.need(topo, "cols", where, int),
-                    device=default,
-                    r_line=parse_quantity(topo.get("r_line", 0.0), "ohm", "r_line"),
-                    r_line_word=_opt(topo, "r_line_word"), r_line_bit=_opt(topo, "r_line_bit"),
-                    name=name)
+                    device=default, r_line=lines["r_line"] or 0.0,
+                    r_line_word=lines["r_line_word"], r_line_bit=lines["r_line_bit"], name=name)
             else:
                 net = random_network(
                     self.need(topo, "n_nodes", where, int),
@@ -224,8 +271,12 @@ class _Reader:
                     device=default, seed=self.need(topo, "seed", where, int), name=name)
         except CircuitFileError:
             raise
-        except (MemsimError, ValueError) as exc:
-            self.fail(f"[topology] {exc}", line=self.table_line("[topology]"))
+        except (MemsimError, ValueError, TypeError) as exc:
+            field = str(getattr(exc, "field", ""))
+            if field not in topo and field.startswith("r_line"):
+                field = "r_line"  # r_line sets both line kinds
+            line = self.key_line("[topology]", field) if field in topo else None
+            self.fail(f"[topology] {exc}", line=line or self.table_line("[topology]"))
         return self._finish(net, meta)
 
     def _finish(self, net: Network, meta: Mapping[str, Any]) -> Network:
@@ -235,19 +286,21 @@ class _Reader:
     def graph(self, topo: Mapping[str, Any], default: Device | None,
               devices: Mapping[str, Device], name: str) -> Network:
         edges = self.doc.get("edge", [])
-        if not edges:
+        if not edges or not isinstance(edges, list):
             self.fail("a graph topology needs [[edge]] tables with 'from' and 'to'")
         inputs = self.need(topo, "inputs", "topology", list)
         outputs = self.need(topo, "outputs", "topology", list)
-        ground = topo.get("ground", [])
+        ground = self.need(topo, "ground", "topology", list) if "ground" in topo else []
         g = nx.MultiDiGraph()
         seen: set[frozenset[str]] = set()
-        nodes = {str(n) for e in edges for n in (e.get("from"), e.get("to")) if n is not None}
         for k, e in enumerate(edges):
             line = self.table_line("[[edge]]", k)
+            e = self.table(e, f"[[edge]] number {k + 1}")
+            self.known_keys(e, _EDGE_KEYS, "[[edge]]", f"[[edge]] number {k + 1}", k)
             for key in ("from", "to"):
                 if key not in e:
-                    self.fail(f"[[edge]] number {k + 1} is missing {key!r}", line=line)
+                    self.fail(f"[[edge]] number {k + 1} is missing {key!r}; every edge needs "
+                              "from = \"<node>\" and to = \"<node>\"", line=line)
             a, b = str(e["from"]), str(e["to"])
             if a == b:
                 self.fail(f"[[edge]] connects {a!r} to itself; an edge needs two different "
@@ -270,19 +323,16 @@ class _Reader:
             else:
                 dev = devices[dev_name]
             g.add_edge(a, b, device=dev, name=str(e.get("name", f"{a}-{b}")))
-        g.add_nodes_from(sorted(nodes - set(g.nodes)))
+        nodes = set(g.nodes)
         for label, terms in (("inputs", inputs), ("outputs", outputs), ("ground", ground)):
             for t in terms:
                 if str(t) not in nodes:
                     self.fail(f"[topology] {label} names node {t!r}, which no [[edge]] touches "
-                              f"(nodes: {', '.join(sorted(nodes))})", key=label)
+                              f"(nodes: {', '.join(sorted(nodes))})",
+                              line=self.key_line("[topology]", label))
         return from_networkx(g, inputs=[str(t) for t in inputs],
                              outputs=[str(t) for t in outputs], ground=[str(t) for t in ground],
                              device=default or next(iter(devices.values())), name=name)
-
-
-def _opt(table: Mapping[str, Any], key: str) -> float | None:
-    return None if key not in table else parse_quantity(table[key], "ohm", key)
 
 
 def load(path: str | Path) -> Network:

@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 __all__ = ["add_commands"]
 
 EPILOG = """\
@@ -26,7 +28,8 @@ def add_commands(subparsers: Any) -> None:
         "normalised errors per device and terminal with both wall times, and write an overlay "
         "plot of states and output currents.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("circuit", help="circuit file (.toml, or a SPICE netlist .cir)")
+    p.add_argument("circuit", help="circuit file (.toml, or a SPICE netlist .cir), or the "
+                   "name of a shipped circuit such as paper_2x4x2")
     p.add_argument("--all", default=None, metavar="SPEC",
                    help="drive of every input not given by --drive (default: sine:1.5:50)")
     p.add_argument("--drive", action="append", metavar="NAME=SPEC", help="drive of one input")
@@ -47,12 +50,12 @@ def add_commands(subparsers: Any) -> None:
 
 def _cmd_spice_check(args: argparse.Namespace) -> int:
     from memsim.circuit import load
-    from memsim.cli import parse_drive
+    from memsim.cli import circuit_file, parse_drive
     from memsim.errors import ParameterError
-    from memsim.spice.compare import compare
+    from memsim.spice.compare import STATE_FLOOR, compare
     from memsim.spice.parse import parse_netlist
 
-    path = Path(args.circuit)
+    path = circuit_file(args.circuit)
     drives: dict[str, Any] = {}
     t_end = args.t_end
     if path.suffix.lower() in (".cir", ".sp", ".spice", ".net"):
@@ -86,6 +89,11 @@ def _cmd_spice_check(args: argparse.Namespace) -> int:
     result = compare(net, driven, t_end, t_step=t_end / args.points, threshold=args.threshold,
                      mode=args.mode)
     print(result.table())
+    swing = float(np.ptp(result.x_memsim, axis=0).max()) if result.x_memsim.size else 0.0
+    if swing < STATE_FLOOR:
+        print(f"note: the device states moved by at most {swing:.2g} (full swing: 1), so this "
+              "compared a fixed resistor network, not the device dynamics; drive harder or "
+              "longer (e.g. --all sine:3:50) to cross-check the memristor models")
     plot = Path(args.plot) if args.plot else Path("results") / f"{net.name}_spice_check.png"
     plot.parent.mkdir(parents=True, exist_ok=True)
     result.plot(plot)

@@ -319,7 +319,14 @@ def read_raw(path: str | Path) -> dict[str, np.ndarray]:
             if key in ("binary", "values"):
                 break
             header[key] = value.strip()
-        n_vars, n_pts = int(header["no. variables"]), int(header["no. points"])
+        try:
+            n_vars, n_pts = int(header["no. variables"]), int(header["no. points"])
+        except (KeyError, ValueError):
+            raise NgspiceError(f"{path}: not an ngspice raw file (no 'No. Variables' and "
+                               "'No. Points' header lines)") from None
+        if len(names) != n_vars:
+            raise NgspiceError(f"{path}: the raw file header lists {len(names)} variables, "
+                               f"not {n_vars}")
         complex_ = "complex" in header.get("flags", "")
         width = 2 if complex_ else 1
         if key == "binary":

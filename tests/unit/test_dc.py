@@ -43,16 +43,28 @@ def test_wheatstone_bridge_closed_form():
     g.add_edge("l", "bot", r=r3)
     g.add_edge("r", "bot", r=r4)
     g.add_edge("l", "r", r=r5)
-    res = memsim.solve_dc(_resistor_graph(g, ["top"], ["bot"]), [1.0])
+    net = _resistor_graph(g, ["top"], ["bot"])
+    k = net.edge_names.index("l-r")
+    assert net.node_names[net.edges[k, 0]] == "l"  # plus end at l: current l -> r is positive
+    res = memsim.solve_dc(net, [1.0])
     # Thevenin across the bridge: V_th = V (r3/(r1+r3) - r4/(r2+r4)), R_th = r1||r3 + r2||r4.
     v_th = r3 / (r1 + r3) - r4 / (r2 + r4)
     r_th = r1 * r3 / (r1 + r3) + r2 * r4 / (r2 + r4)
-    k = res.floating.size and list(g.edges).index(("l", "r"))
-    assert abs(res.edge_currents[k]) == pytest.approx(abs(v_th / (r_th + r5)), rel=1e-12)
-    # Balanced bridge: no current through the middle.
+    assert res.edge_currents[k] == pytest.approx(v_th / (r_th + r5), rel=1e-12)
+    # The bridge's equivalent resistance (Kennelly's closed form):
+    # R = [r1 r2 (r3+r4) + r3 r4 (r1+r2) + r5 (r1+r3)(r2+r4)]
+    #     / [(r1+r2)(r3+r4) + r5 (r1+r2+r3+r4)]
+    r_eq = ((r1 * r2 * (r3 + r4) + r3 * r4 * (r1 + r2) + r5 * (r1 + r3) * (r2 + r4))
+            / ((r1 + r2) * (r3 + r4) + r5 * (r1 + r2 + r3 + r4)))
+    assert res.output_currents[0] == pytest.approx(1.0 / r_eq, rel=1e-12)
+    assert res.input_currents[0] == pytest.approx(1.0 / r_eq, rel=1e-12)
+    # Balanced bridge (r1 r4 = r2 r3): no current through the middle, up to the rounding of
+    # the two node voltages (~0.77 V each, a few ulp) divided by r5.
     g.edges["r", "bot"]["r"] = r2 * r3 / r1
     res = memsim.solve_dc(_resistor_graph(g, ["top"], ["bot"]), [1.0])
-    assert abs(res.edge_currents[k]) < 1e-15 * abs(res.output_currents[0])
+    assert abs(res.edge_currents[k]) * r5 <= 50 * np.finfo(float).eps
+    assert res.output_currents[0] == pytest.approx(1 / (r1 + r3) + 1 / (r2 + r2 * r3 / r1),
+                                                   rel=1e-12)
 
 
 @pytest.mark.parametrize(("n", "p", "seed"), [(12, 0.4, 0), (40, 0.15, 1), (450, 0.012, 2)])
@@ -90,6 +102,53 @@ def test_kcl_and_power_balance_on_crossbars(size):
     # Power balance sums products over lines (~2 S) and devices (~1e-5 S): rounding is
     # amplified by the conductance contrast, ~2e5 * 2.2e-16 = 4e-11.
     assert abs(power) <= 1e-10
+
+
+def _mixed_random_net(n, p, seed):
+    """The giant component of G(n, p): every third edge a resistor (1 ohm..1 kohm), the
+    others HP devices (100 ohm..16 kohm) in random states; 3 inputs, 3 outputs, 1 ground."""
+    rng = np.random.default_rng(seed)
+    g = nx.gnp_random_graph(n, p, seed=seed)
+    g = g.subgraph(max(nx.connected_components(g), key=len)).copy()
+    for k, (_, _, d) in enumerate(g.edges(data=True)):
+        d["device"] = (Resistor(float(rng.uniform(1.0, 1e3))) if k % 3 == 0
+                       else HP(r_on=100.0, r_off=16e3, x0=float(rng.uniform(0, 1))))
+    nodes = sorted(g.nodes)
+    return memsim.from_networkx(g, inputs=nodes[:3], outputs=nodes[3:6], ground=[nodes[6]],
+                                device=Resistor(1.0))
+
+
+# (n, p): the first is solved by dense Cholesky, the second (> DENSE_MAX free nodes) by the
+# sparse factorization; terminals all fixed, or one input and two outputs floating.
+@pytest.mark.parametrize(("n", "p"), [(40, 0.15), (600, 0.01)])
+@pytest.mark.parametrize("floating", [False, True])
+def test_kcl_and_power_balance_of_the_direct_solver(n, p, floating):
+    net = _mixed_random_net(n, p, seed=n)
+    rng = np.random.default_rng(1)
+    v_in = rng.uniform(-1, 1, (3, 4))
+    opts = dict(outputs=np.array([True, False, False]),
+                floating_inputs=np.array([False, True, False])) if floating else {}
+    res = memsim.solve_dc(net, v_in, method="direct", **opts)
+    terms = memsim.solve.terminals(net, **opts)
+    free = net.roles == memsim.Role.BULK
+    free[net.inputs[~terms.driven]] = free[net.outputs[~terms.grounded]] = True
+    assert (n > memsim.solve.dc.DENSE_MAX) == (free.sum() > memsim.solve.dc.DENSE_MAX)
+    leave = net.incidence() @ res.edge_currents  # (N, batch) net current out of each node
+    scale = np.abs(res.edge_currents).max(axis=0)
+    # issue 2: KCL at every free node (bulk and floating terminals) to 1e-12 of the largest
+    # edge current; a backward-stable Cholesky solve leaves ~n eps there (measured 1e-14).
+    assert (np.abs(leave[free]).max(axis=0) <= 1e-12 * scale).all()
+    # floating terminals deliver nothing; the currents the solver reports are the nodes' own
+    np.testing.assert_array_equal(res.input_currents[~terms.driven], 0.0)
+    np.testing.assert_array_equal(res.output_currents[~terms.grounded], 0.0)
+    np.testing.assert_allclose(res.input_currents[terms.driven], leave[net.inputs[terms.driven]],
+                               rtol=0, atol=1e-15 * scale.max())
+    # Power balance: sources deliver what the edges dissipate. Summed over all nodes,
+    # sum_n v_n (B i)_n = sum_e i_e dv_e exactly; the fixed nodes other than driven inputs sit
+    # at 0 V, so the imbalance is sum over free nodes of v_n * residual_n: <= 1e-12 relative.
+    delivered = np.sum(res.input_currents * v_in, axis=0)
+    np.testing.assert_allclose(delivered, res.power, rtol=1e-12)
+    assert (res.power > 0).all()
 
 
 def test_batch_equals_single_solves():

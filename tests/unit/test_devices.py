@@ -116,3 +116,44 @@ def test_bad_parameters_name_the_field(factory, field):
         factory()
     assert err.value.field == field
     assert isinstance(err.value, MemsimError)
+
+
+# (device, drive that pushes ON, drive that pushes OFF), the drives beyond any threshold
+BOUND_CASES = [
+    (HP(window="none"), 1.0, -1.0),
+    (HP(window="biolek", p=2), 1.0, -1.0),
+    (VTEAM(window="none"), -0.6, 0.6),
+    (VTEAM(window="biolek", p=2), -0.6, 0.6),
+    (Threshold(), 1.5, -1.5),
+    (Linear(alpha=0.5, beta=0.02), 2.0, -2.0),
+]
+
+
+@pytest.mark.parametrize(("dev", "v_on", "v_off"), BOUND_CASES,
+                         ids=["hp-none", "hp-biolek", "vteam-none", "vteam-biolek", "threshold",
+                              "linear"])
+def test_at_a_bound_the_outward_rate_vanishes_and_the_inward_one_does_not(dev, v_on, v_off):
+    """The bound handling shared by all models (x held in [0, 1] without sticking): at x = 1
+    a drive towards ON does nothing and a drive towards OFF moves the device at once; the
+    mirror image at x = 0. Both the kernel and its twin."""
+    m, row = np.array([int(dev.model)] * 4), np.tile(dev.row(), (4, 1))
+    x = np.array([1.0, 1.0, 0.0, 0.0])
+    v = np.array([v_on, v_off, v_off, v_on])
+    for r in (rates(m, x, v, row), rates_np(m, x, v, row)):
+        assert r[0] == 0.0 and r[2] == 0.0
+        assert r[1] < 0.0 and r[3] > 0.0
+
+
+@pytest.mark.parametrize("window", ["joglekar", "prodromakis"])
+def test_joglekar_and_prodromakis_windows_vanish_at_both_bounds(window):
+    """F(0) = F(1) = 0 by definition of these windows: a device that sits exactly at a bound
+    does not move either way (documented on HP; memsim defaults to Biolek for this reason).
+    Inside, the window is positive and symmetric about x = 1/2."""
+    dev = HP(window=window, p=1.0)
+    m, row = np.array([int(Model.HP)] * 4), np.tile(dev.row(), (4, 1))
+    r = rates(m, np.array([1.0, 1.0, 0.0, 0.0]), np.array([1.0, -1.0, 1.0, -1.0]), row)
+    np.testing.assert_array_equal(r, 0.0)
+    xs = np.array([0.1, 0.9])
+    g = conductances(m[:2], xs, row[:2])
+    r = rates(m[:2], xs, 1.0 / g, row[:2])  # 1 A through both: rate = k F(x)
+    assert r[0] > 0 and r[0] == pytest.approx(r[1], rel=1e-12)

@@ -107,5 +107,31 @@ def test_builder_errors():
         memsim.from_networkx(nx.path_graph(3), inputs=[0], outputs=[0], device=R)
     with pytest.raises(ParameterError):
         memsim.random_network(5, edge_prob=0.5, n_inputs=3, n_outputs=3, device=R, seed=0)
-    with pytest.raises(NetworkError):
+    with pytest.raises(NetworkError, match="unknown node 'nope'"):
         memsim.layered([2, 2], device=R).node("nope")
+    with pytest.raises(ParameterError, match="needs 4 devices, got 2"):
+        memsim.layered([2, 2], device=[R, R])
+    with pytest.raises(ParameterError, match="device parameter set"):
+        memsim.crossbar(1, 2, device=[R, "hp"])
+    with pytest.raises(ParameterError, match="edge_prob"):
+        memsim.random_network(5, edge_prob=0.0, n_inputs=1, n_outputs=1, device=R, seed=0)
+    with pytest.raises(ParameterError, match="n_nodes"):
+        memsim.random_network(1, edge_prob=0.5, n_inputs=1, n_outputs=1, device=R, seed=0)
+    with pytest.raises(NetworkError, match="more than one terminal role"):
+        memsim.from_networkx(nx.path_graph(3), inputs=[0], outputs=[2], ground=[0], device=R)
+    with pytest.raises(ParameterError, match="device"):
+        g = nx.path_graph(3)
+        g.edges[0, 1]["device"] = 5.0
+        memsim.from_networkx(g, inputs=[0], outputs=[2], device=R)
+
+
+def test_derived_network_errors():
+    net = memsim.layered([2, 3, 2], device=HP())
+    with pytest.raises(NetworkError, match="prune mask"):
+        net.pruned(np.ones(3, bool))
+    with pytest.raises(ParameterError, match="sigma"):
+        net.with_spread(-0.1, seed=0)
+    with pytest.raises(ParameterError, match="cannot spread 'beta'"):
+        net.with_spread(0.1, seed=0, fields=("beta",))
+    with pytest.raises(ParameterError, match="initial states"):
+        net.replace(x0=np.full(net.n_edges, 1.5))

@@ -279,6 +279,10 @@ def test_subcircuit_names_encode_model_window_and_exponent():
     assert subcircuit_name(Model.THRESHOLD) == "memsim_threshold"
     with pytest.raises(ParameterError, match="model"):
         subcircuit_name(Model.RESISTOR)
+    with pytest.raises(ParameterError, match="RESISTOR has no memsim subcircuit"):
+        subcircuit(Model.RESISTOR)
+    with pytest.raises(ParameterError, match="OPEN has no memsim subcircuit"):
+        subcircuit(Model.OPEN)
 
 
 # ----------------------------------------------------------------------------- sources
@@ -377,6 +381,40 @@ def test_round_trip_of_a_crossbar_with_line_resistance_and_odd_names():
                                device=memsim.devices.preset("caravelli2017"))
     text = to_netlist(odd, {"a": DC(1.0)})
     _assert_same_network(odd, parse_netlist(text).network)
+
+
+CIRCUITS = sorted((Path(__file__).resolve().parents[2] / "circuits").glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", CIRCUITS, ids=lambda p: p.stem)
+def test_round_trip_of_every_shipped_circuit(path):
+    """Every circuit memsim ships, with random states and per-device spread, survives
+    export and import; so do its drives and the transient settings."""
+    net = memsim.load(path).with_spread(0.3, seed=1)
+    rng = np.random.default_rng(2)
+    net = net.replace(x0=np.where(net.memristive, rng.uniform(0, 1, net.n_edges), 0.0))
+    drives = [Sine(float(a), 7.0, phase=float(ph)) for a, ph in
+              zip(rng.uniform(0.5, 2, len(net.inputs)), rng.uniform(0, 360, len(net.inputs)),
+                  strict=True)]
+    parsed = parse_netlist(to_netlist(net, drives, t_end=0.5, t_step=1e-3))
+    _assert_same_network(net, parsed.network)
+    names = [net.node_names[k] for k in net.inputs]
+    assert parsed.drives == dict(zip(names, drives, strict=True))
+    assert (parsed.t_step, parsed.t_end) == (1e-3, 0.5)
+
+
+def test_round_trip_of_a_random_network_with_floating_terminals_and_op():
+    net = memsim.random_network(15, edge_prob=0.3, n_inputs=3, n_outputs=2,
+                                device=memsim.devices.preset("vteam2015"), seed=5)
+    state = np.random.default_rng(0).uniform(0, 1, net.n_edges)
+    text = to_netlist(net, [1.0, None, -0.5], op=True, state=state,
+                      outputs=np.array([True, False]))
+    parsed = parse_netlist(text)
+    # .op instances carry the frozen state as x0 (and hold=1)
+    _assert_same_network(net.replace(x0=state), parsed.network)
+    names = [net.node_names[k] for k in net.inputs]
+    assert parsed.drives == {names[0]: DC(1.0), names[2]: DC(-0.5)}
+    assert parsed.t_end is None
 
 
 def test_write_and_read_a_netlist_file(tmp_path):
@@ -481,6 +519,8 @@ def test_unsupported_or_malformed_lines_name_their_line_number(line, message):
     # the offending line is line 3 (title, V9, then the line) -- or the one that repeats
     assert info.value.line in (3, 4)
     assert str(info.value).startswith(f"x.cir:{info.value.line}: ")
+    if message.startswith("unsupported"):  # ... and what is supported
+        assert "memsim reads R, V, X" in str(info.value) and ".tran, .op" in str(info.value)
 
 
 def test_a_continuation_line_needs_a_line_to_continue():
@@ -563,3 +603,19 @@ def test_missing_ngspice_program_names_the_debian_packages(monkeypatch):
     monkeypatch.setenv("PATH", "")
     with pytest.raises(NgspiceError, match="ngspice libngspice0 libngspice0-dev"):
         ngspice_executable()
+
+
+def test_raw_files_that_are_not_raw_files_are_rejected(tmp_path):
+    from memsim.spice.ngspice import read_raw
+
+    cases = {
+        "empty.raw": "",
+        "text.raw": "hello\n",
+        "headless.raw": "Title: t\nValues:\n 0\t0\n",
+        "short.raw": "Title: t\nNo. Variables: 3\nNo. Points: 1\nVariables:\n\t0\ttime\ttime\n"
+                     "Values:\n 0\t0\n",
+    }
+    for name, text in cases.items():
+        (tmp_path / name).write_text(text)
+        with pytest.raises(NgspiceError, match=name):
+            read_raw(tmp_path / name)
