@@ -23,7 +23,6 @@ from memsim.solve.crossbar import (
     crossbar_node_voltages,
     crossbar_segments,
     crossbar_voltages,
-    edge_fields,
     line_factors,
     line_matrices_np,
     line_relax,
@@ -223,21 +222,26 @@ def test_relaxation_contracts_fast_on_stiff_lines_and_hands_heavy_lines_to_cg():
             assert sweeps <= 12
 
 
-def test_edge_fields_match_incidence_products():
+def test_dc_result_fields_match_incidence_products():
+    # The lazily computed edge fields and the eagerly computed terminal currents of a batch
+    # solved by the crossbar path, against plain incidence products of the same voltages.
     net, g = _crossbar(4, 5, seed=4)
-    v = np.random.default_rng(5).normal(size=(net.n_nodes, 3))
-    term = np.full(net.n_nodes, -1)
-    term[net.outputs] = np.arange(len(net.outputs))
-    dv, ie = np.full((net.n_edges, 3), np.nan), np.full((net.n_edges, 3), np.nan)
-    power, out = np.full(3, np.nan), np.full((len(net.outputs), 3), np.nan)
-    edge_fields(net.edges, g, v, term, dv, ie, power, out)
+    v_in = np.random.default_rng(5).uniform(-1, 1, (4, 3))
+    res = memsim.solve_dc(net, v_in, method="crossbar")
+    v = res.node_voltages
     dv_np = v[net.edges[:, 0]] - v[net.edges[:, 1]]
-    np.testing.assert_array_equal(dv, dv_np)
-    np.testing.assert_array_equal(ie, g[:, None] * dv_np)
+    np.testing.assert_array_equal(res.edge_voltages, dv_np)
+    np.testing.assert_array_equal(res.edge_currents, g[:, None] * dv_np)
     # sums over edges: rounding of a sum of ~E terms
-    np.testing.assert_allclose(power, np.sum(g[:, None] * dv_np**2, axis=0), rtol=1e-13)
+    np.testing.assert_allclose(res.power, np.sum(g[:, None] * dv_np**2, axis=0), rtol=1e-13)
     leave = net.incidence() @ (g[:, None] * dv_np)
-    np.testing.assert_allclose(out, leave[net.outputs], rtol=1e-13, atol=1e-15)
+    scale = np.abs(g[:, None] * dv_np).max()
+    np.testing.assert_allclose(res.output_currents, -leave[net.outputs], rtol=0,
+                               atol=8 * EPS * scale)
+    np.testing.assert_allclose(res.input_currents, leave[net.inputs], rtol=0,
+                               atol=8 * EPS * scale)
+    one = memsim.solve_dc(net, v_in[:, 1], method="crossbar")  # unbatched: same, squeezed
+    assert one.edge_currents.shape == (net.n_edges,) and np.ndim(one.power) == 0
 
 
 # ----------------------------------------------------------- the system vs direct solve
