@@ -685,40 +685,10 @@ def line_relax(gd, sw, lw, iw, lb, ib, v_in, x, rtol, maxiter, b, t):
     res_old = np.full(nb, np.inf)
     i_max = np.zeros(nb)
     xmax = np.zeros(nb)
-    # b = A_b^-1 G (u + x) for the guess, and the guess's own word residual.
-    for i in range(rows):
-        for j in range(cols):
-            g = gd[i, j]
-            m = lb[i, j]
-            for k in range(nb):
-                tt = g * (v_in[i, k] + x[i, j, k])
-                if i > 0:
-                    tt -= m * t[i - 1, j, k]
-                t[i, j, k] = tt
-    for i in range(rows - 1, -1, -1):
-        for j in range(cols):
-            d = ib[i, j]
-            if i + 1 < rows:
-                m = lb[i + 1, j]
-                for k in range(nb):
-                    b[i, j, k] = t[i, j, k] * d - m * b[i + 1, j, k]
-            else:
-                for k in range(nb):
-                    b[i, j, k] = t[i, j, k] * d
-        for j in range(cols):
-            g = gd[i, j]
-            dg = g + sw[i, j]
-            if j + 1 < cols:
-                dg += sw[i, j + 1]
-            sl = sw[i, j] if j > 0 else 0.0
-            sr = sw[i, j + 1] if j + 1 < cols else 0.0
-            jl = j - 1 if j > 0 else 0
-            jr = j + 1 if j + 1 < cols else j
-            for k in range(nb):
-                xv = x[i, j, k]
-                aw = dg * xv - sl * x[i, jl, k] - sr * x[i, jr, k]
-                res[k] = max(res[k], abs(g * (b[i, j, k] - v_in[i, k]) - aw))
-                xmax[k] = max(xmax[k], abs(xv))
+    # b = A_b^-1 G (u + x) for the guess, and the guess's own word residual (into t)
+    _residual(gd, sw, lb, ib, v_in, x, t, b)
+    _max_abs(t, res)
+    _max_abs(x, xmax)
     for k in range(nb):
         for i in range(rows):
             i_max[k] = max(i_max[k], sw[i, 0] * abs(x[i, 0, k]))
@@ -813,24 +783,13 @@ def line_relax1(gd, sw, lw, iw, lb, ib, v_in, x, rtol, maxiter, b, t):
     for i in range(rows):
         for j in range(cols):
             smax = max(smax, sw[i, j])
-    for j in range(cols):
-        t[0, j] = gd[0, j] * (v_in[0] + x[0, j])
-    for i in range(1, rows):
-        for j in range(cols):
-            t[i, j] = gd[i, j] * (v_in[i] + x[i, j]) - lb[i, j] * t[i - 1, j]
+    _residual1(gd, sw, lb, ib, v_in, x, t, b)  # bits of the guess into b, residual into t
     res = 0.0
     xmax = 0.0
     i_max = 0.0
-    for i in range(rows - 1, -1, -1):
-        if i + 1 < rows:
-            for j in range(cols):
-                b[i, j] = t[i, j] * ib[i, j] - lb[i + 1, j] * b[i + 1, j]
-        else:
-            for j in range(cols):
-                b[i, j] = t[i, j] * ib[i, j]
-        _apply_word_row(gd, sw, x, i, t)  # t[i] is free again: A_w x, row i
+    for i in range(rows):
         for j in range(cols):
-            res = max(res, abs(gd[i, j] * (b[i, j] - v_in[i]) - t[i, j]))
+            res = max(res, abs(t[i, j]))
             xmax = max(xmax, abs(x[i, j]))
         i_max = max(i_max, sw[i, 0] * abs(x[i, 0]))
     res_old = np.inf
