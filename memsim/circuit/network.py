@@ -251,10 +251,18 @@ class Network:
             "r_on", "r_off")
     ) -> Network:
         """Device-to-device spread: every memristor's ``fields`` multiplied by a lognormal
-        factor of log-standard-deviation ``sigma`` (one draw per device and field).
+        factor of log-standard-deviation ``sigma``.
 
-        R_on and R_off draws that would cross are redrawn by keeping the ratio ordered: the
-        factor is shared between the two when both are spread, so R_on < R_off holds.
+        One factor is drawn per device and shared by its ``fields``: spreading both R_on and
+        R_off scales the device as a whole and keeps its R_off / R_on ratio (so R_on < R_off
+        holds). Spreading one of them alone can cross them at large ``sigma``, which the
+        network's validation rejects with a :class:`~memsim.errors.ParameterError`.
+
+        Raises
+        ------
+        ParameterError
+            For a negative or non-finite ``sigma``, a field other than r_on / r_off, or a
+            spread that leaves some R_on >= R_off.
         """
         if not np.isfinite(sigma) or sigma < 0:
             raise ParameterError("sigma", f"spread must be >= 0, got {sigma!r}")

@@ -72,7 +72,9 @@ def rate(model, x, v, p):
     """State rate dx/dt in 1/s of one device at state ``x`` under voltage ``v``.
 
     Bounds are enforced here: a rate that would push ``x`` out of [0, 1] at a bound is zero,
-    so a device at a bound is released as soon as the drive reverses (no sticking).
+    so a device at a bound is released as soon as the drive reverses (no sticking), unless
+    its own window vanishes there: the Joglekar and Prodromakis windows have F(0) = F(1) = 0
+    by definition (exact solutions approach the bounds but never reach them).
     """
     if model == RESISTOR or model == OPEN:
         return 0.0

@@ -64,6 +64,11 @@ def test_pruning_keeps_indices_and_spread_is_seeded():
     np.testing.assert_array_equal(s1.params, s2.params)
     assert not np.array_equal(s1.params, s3.params)
     assert (s1.params[:, 0] < s1.params[:, 1]).all()
+    # one factor per device, shared by R_on and R_off: the ratio is kept, the spread is
+    # lognormal with the requested log-standard-deviation
+    np.testing.assert_allclose(s1.params[:, 1] / s1.params[:, 0], 16e3 / 100.0, rtol=1e-12)
+    wide = memsim.layered([20, 20], device=HP()).with_spread(0.2, seed=5)
+    assert np.std(np.log(wide.params[:, 0] / 100.0)) == pytest.approx(0.2, rel=0.15)
 
 
 def _raw(**kw):
@@ -133,5 +138,8 @@ def test_derived_network_errors():
         net.with_spread(-0.1, seed=0)
     with pytest.raises(ParameterError, match="cannot spread 'beta'"):
         net.with_spread(0.1, seed=0, fields=("beta",))
+    with pytest.raises(ParameterError, match="R_on must be below R_off"):
+        memsim.layered([2, 3, 2], device=HP(r_on=1e3, r_off=1.1e3)).with_spread(
+            1.0, seed=0, fields=("r_on",))
     with pytest.raises(ParameterError, match="initial states"):
         net.replace(x0=np.full(net.n_edges, 1.5))
