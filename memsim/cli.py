@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from memsim.errors import MemsimError, ParameterError
+from memsim.errors import CircuitFileError, MemsimError, ParameterError
 
 __all__ = ["circuit_file", "main", "parse_drive"]
 
@@ -59,7 +59,10 @@ drive of one input, NAME=SPEC, repeatable; SPEC is one of
   sine:AMP:FREQ[:PHASE_DEG]  sine wave
   pulse:V1:V2:WIDTH:PERIOD   pulse train (1 us edges)
   float                      leave the input disconnected
-e.g. --drive in0=sine:1.5:1 --drive in1=float"""
+e.g. --drive in0=sine:1.5:1 --drive in1=float
+A SPICE netlist (.cir) keeps its own sources and .tran unless drives or --t-end are given."""
+
+NETLIST_SUFFIXES = (".cir", ".sp", ".spice", ".net")
 
 
 def parse_drive(spec: str) -> Any:
@@ -149,9 +152,26 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     from memsim.circuit import load
     from memsim.solve.transient import simulate
 
-    net = load(circuit_file(args.circuit))
+    path = circuit_file(args.circuit)
+    t_end = args.t_end
+    drives: dict[str | int, Any] = {}
+    if path.suffix.lower() in NETLIST_SUFFIXES:
+        from memsim.spice.parse import parse_netlist
+
+        try:
+            parsed = parse_netlist(path.read_text(encoding="utf-8"), source=str(path))
+        except OSError as exc:
+            raise CircuitFileError(path, f"cannot read the file ({exc.strerror})") from None
+        net = parsed.network
+        if args.all is None and not args.drive:  # the netlist's own sources
+            drives.update(parsed.drives)
+        t_end = t_end or parsed.t_end
+    else:
+        net = load(path)
+    t_end = t_end or 2.0
     names = [net.node_names[i] for i in net.inputs]
-    drives: dict[str | int, Any] = {n: parse_drive(args.all) for n in names}
+    if not drives:
+        drives = {n: parse_drive(args.all or "sine:3:1") for n in names}
     for item in args.drive or []:
         name, sep, spec = item.partition("=")
         if not sep:
@@ -160,8 +180,8 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
             raise ParameterError("drive", f"unknown input {name!r}; inputs: {', '.join(names)}")
         drives[name] = parse_drive(spec)
     driven = {k: v for k, v in drives.items() if v is not None}
-    res = simulate(net, driven, args.t_end, method=args.method, dt=args.dt,
-                   t_eval=np.linspace(0, args.t_end, args.points))
+    res = simulate(net, driven, t_end, method=args.method, dt=args.dt,
+                   t_eval=np.linspace(0, t_end, args.points))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     stem = out / f"{net.name}_transient"
@@ -172,8 +192,9 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     np.savetxt(f"{stem}.csv", table, delimiter=",", header=",".join(header), comments="")
     res.plot(f"{stem}.png")
     print(f"simulated {net.name}: {res.n_steps} steps ({res.method}) in {res.wall_time:.3f} s")
-    print(f"final states: min {res.x[-1, mem].min():.4f}, max {res.x[-1, mem].max():.4f}; "
-          f"peak power {res.power.max():.4g} W")
+    states = (f"final states: min {res.x[-1, mem].min():.4f}, max {res.x[-1, mem].max():.4f}"
+              if mem.size else "no memristors")
+    print(f"{states}; peak power {res.power.max():.4g} W")
     print(f"wrote {stem}.csv and {stem}.png")
     return 0
 
@@ -193,11 +214,12 @@ def _add_core_commands(sub: Any) -> None:
         "output, else the power) to --out.",
         epilog=DRIVE_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("circuit", help=CIRCUIT_HELP)
-    p.add_argument("--all", default="sine:3:1", metavar="SPEC",
-                   help="drive of every input not given by --drive (default: %(default)s, "
+    p.add_argument("--all", default=None, metavar="SPEC",
+                   help="drive of every input not given by --drive (default: sine:3:1, "
                    "3 V at 1 Hz)")
     p.add_argument("--drive", action="append", metavar="NAME=SPEC", help="drive of one input")
-    p.add_argument("--t-end", type=float, default=2.0, help="end time in s (default: 2)")
+    p.add_argument("--t-end", type=float, default=None,
+                   help="end time in s (default: the netlist's .tran, else 2)")
     p.add_argument("--method", choices=["rk45", "rk4", "heun", "euler"], default="rk45",
                    help="integrator: rk45 adaptive (default), rk4 / heun fixed step, euler "
                    "(first-order baseline)")

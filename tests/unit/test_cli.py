@@ -84,6 +84,38 @@ def test_simulate_a_single_memristor_netlist_plots_its_pinched_loop(tmp_path, ca
     assert (tmp_path / "one_transient.png").stat().st_size > 10_000
 
 
+def test_simulate_takes_a_netlists_own_sources_and_tran(tmp_path, capsys):
+    import networkx as nx
+
+    from memsim.spice import write_netlist
+
+    net = memsim.from_networkx(nx.path_graph(["a", "b"]), inputs=["a"], outputs=["b"],
+                               device=memsim.devices.Linear(x0=0.3), name="lin")
+    cir = write_netlist(tmp_path / "lin.cir", net, memsim.Sine(0.8, 5.0), t_end=0.4)
+    assert main(["simulate", str(cir), "--out", str(tmp_path), "--points", "41"]) == 0
+    table = np.loadtxt(tmp_path / "lin_transient.csv", delimiter=",", skiprows=1)
+    res = memsim.simulate(net, memsim.Sine(0.8, 5.0), 0.4, t_eval=np.linspace(0, 0.4, 41))
+    np.testing.assert_allclose(table[:, 0], res.t, rtol=1e-15)
+    np.testing.assert_allclose(table[:, 1], res.x[:, 0], rtol=1e-12)
+    # drives on the command line replace the netlist's
+    assert main(["simulate", str(cir), "--out", str(tmp_path), "--all", "dc:0"]) == 0
+    table = np.loadtxt(tmp_path / "lin_transient.csv", delimiter=",", skiprows=1)
+    assert table[-1, 0] == 0.4 and np.all(table[:, 1] == 0.3)
+    capsys.readouterr()
+
+
+# TransientResult.plot asks for a legend of the (empty) state panel: a harmless matplotlib
+# warning, reported to the owner of memsim/solve/transient.py
+@pytest.mark.filterwarnings("ignore:No artists with labels found:UserWarning")
+def test_simulate_a_circuit_without_memristors(tmp_path, capsys):
+    toml = tmp_path / "rr.toml"
+    toml.write_text('[device]\nmodel = "resistor"\nr = "1 kohm"\n'
+                    '[topology]\nkind = "layered"\nsizes = [1, 2, 1]\n')
+    assert main(["simulate", str(toml), "--all", "dc:1", "--t-end", "0.1",
+                 "--out", str(tmp_path)]) == 0
+    assert "no memristors; peak power 0.001 W" in capsys.readouterr().out  # 1 V over 1 kohm
+
+
 @pytest.mark.parametrize("argv", [
     ["info", "nonexistent.toml"],
     ["info", "nonexistent"],
