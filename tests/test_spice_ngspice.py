@@ -160,6 +160,28 @@ def test_comparison_catches_a_perturbed_device():
     assert worst.nrms > DRIFT_TOL, c.table()
 
 
+def test_a_pruned_network_with_a_floating_part_matches_ngspice():
+    """Pruning cut h1_3 and out1 off the inputs, and out1 is disconnected (as in an
+    inhibition step): that part floats. memsim holds it at 0 V (no current, no drift); the
+    exported netlist ties it to ground so that ngspice, which would stop on a singular
+    matrix, does the same. DC point and transient agree; the floating devices stay put."""
+    net = memsim.load(memsim.circuit_path("paper_2x4x2"))
+    cut = ["in0-h1_3", "in1-h1_3", "h1_3-out0", "h1_0-out1", "h1_1-out1", "h1_2-out1"]
+    net = net.pruned(np.isin(net.edge_names, cut))
+    rng = np.random.default_rng(3)
+    net = net.replace(x0=rng.uniform(0.35, 0.65, net.n_edges))
+    grounded = np.array([True, False])
+    with pytest.warns(memsim.FloatingSubnetworkWarning):
+        d = compare_dc(net, [1.3, -0.4], outputs=grounded)
+    assert d.voltage_error <= 1e-6 and d.current_error <= 1e-6
+    with pytest.warns(memsim.FloatingSubnetworkWarning):
+        c = compare(net, [Sine(2.5, 100.0), Sine(2.0, 100.0, phase=90.0)], 0.02,
+                    t_step=1e-5, outputs=grounded)
+    _assert_agrees(c, THRESHOLD_TOL)
+    island = c.devices == net.edge_names.index("h1_3-out1")
+    assert np.ptp(c.x_spice[:, island]) < 1e-9 and np.ptp(c.x_memsim[:, island]) == 0.0
+
+
 def test_dc_operating_points_agree_to_one_part_per_million():
     rng = np.random.default_rng(7)
     bar = memsim.crossbar(8, 8, device=memsim.devices.preset("biolek2009"), r_line=1.0)

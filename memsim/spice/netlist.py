@@ -35,6 +35,13 @@ golden-tested without a simulator. How each part is written:
   integrator. For a DC operating point with the states frozen, export with ``op=True``: each
   subcircuit instance gets ``hold=1``, which switches its rate off and pins ``x`` to ``x0``.
 
+* **Floating subnetworks** (parts of the network that touch no driven input, grounded output
+  or ground under the given terminal configuration) have no defined potential: memsim holds
+  them at 0 V, so no current flows in them (:mod:`memsim.solve.dc`). ngspice would stop on a
+  singular matrix, so one node of each such part is tied to ground through ``LEAK_OHMS``
+  (``rfloat_<node>``, listed in a ``*@memsim float`` line so that the reader skips it): with
+  no source in the part, that fixes it at 0 V exactly as memsim does.
+
 Comment lines starting with ``*@memsim`` carry what SPICE cannot say (node roles and order,
 original names, pruned edges) so that :func:`memsim.spice.read_netlist` rebuilds the same
 network. Names are lower-cased and non-alphanumeric characters replaced by ``_`` (ngspice is
@@ -52,6 +59,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
 
 from memsim.circuit.network import Network, Role
 from memsim.devices.models import Model, Window
@@ -62,6 +71,7 @@ from memsim.solve.drives import DC, PWL, Drive, Pulse, Sine
 __all__ = [
     "LEAK_OHMS",
     "NetlistNames",
+    "floating_parts",
     "input_drives",
     "names",
     "num",
@@ -394,6 +404,33 @@ def input_drives(net: Network, drive: Any) -> list[Drive | None]:
     return out
 
 
+def floating_parts(net: Network, drive: Any = None, *,
+                   outputs: OutputSpec = "ground") -> list[np.ndarray]:
+    """Node indices of each floating part of ``net`` under ``drive`` and ``outputs``: the
+    connected parts (through devices that are not pruned) that touch no driven input, no
+    grounded output and no ground node. Parts without any device are left out.
+
+    >>> import memsim
+    >>> net = memsim.layered([2, 1, 2], device=memsim.devices.Resistor(1.0))
+    >>> floating_parts(net, [1.0, None]), floating_parts(net, None, outputs="float")
+    ([], [array([0, 1, 2, 3, 4])])
+    """
+    n = net.n_nodes
+    fixed = net.roles == Role.GROUND
+    held = [d is not None for d in input_drives(net, drive)]
+    fixed[net.inputs[held]] = True
+    fixed[net.outputs[terminals(net, outputs=outputs).grounded]] = True
+    live = net.edges[net.model != Model.OPEN]
+    adj = sp.coo_matrix((np.ones(len(live)), (live[:, 0], live[:, 1])), shape=(n, n))
+    count, comp = connected_components(adj, directed=False)
+    anchored = np.zeros(count, bool)
+    anchored[comp[fixed]] = True
+    touched = np.zeros(n, bool)
+    touched[live.ravel()] = True
+    return [np.flatnonzero((comp == c) & touched) for c in range(count)
+            if not anchored[c] and touched[comp == c].any()]
+
+
 # --------------------------------------------------------------------------- the netlist
 def _wrap(head: str, items: Sequence[str], width: int = 8) -> list[str]:
     if not items:
@@ -558,6 +595,16 @@ def to_netlist(
     nm = names(net, xspice=xspice)
     lines = [title or f"memsim netlist: {net.name}"]
     lines += _meta_lines(net, nm)
+    taken = {e for e in nm.element if e}
+    ties: list[tuple[str, str]] = []  # (element, node) grounding each floating part
+    for part in floating_parts(net, drive, outputs=outputs):
+        node = nm.nodes[int(part[0])]
+        element, k = f"rfloat_{node}", 1
+        while element in taken:
+            element, k = f"rfloat_{node}_{k}", k + 1
+        taken.add(element)
+        ties.append((element, node))
+    lines += [f"*@memsim float {element}" for element, _ in ties]
 
     subckt = net.memristive & ~((net.model == Model.THRESHOLD) & xspice)
     variants = list(dict.fromkeys(_variant(net, e) for e in np.flatnonzero(subckt).tolist()))
@@ -606,6 +653,10 @@ def to_netlist(
     for k in np.flatnonzero(net.roles == Role.GROUND).tolist():
         if nm.nodes[k] != "0":
             lines.append(f"vgnd_{nm.nodes[k]} {nm.nodes[k]} 0 DC 0")
+    if ties:
+        lines.append("* floating parts (no driven or grounded terminal): held at 0 V, as memsim "
+                     "does")
+        lines += [f"{element} {node} 0 {num(LEAK_OHMS)}" for element, node in ties]
     lines.append("* devices")
     lines += device_lines
     if options:

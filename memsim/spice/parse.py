@@ -178,6 +178,8 @@ class _Parser:
                                                                json.loads(original)])
         elif kind == "open":
             self.meta.setdefault(kind, []).append(rest.lower().split() + [str(line)])
+        elif kind == "float":
+            self.meta.setdefault(kind, []).append(rest.lower().split())
         else:
             self.fail(f"unknown *@memsim line kind {kind!r}", line)
 
@@ -305,6 +307,8 @@ class _Parser:
         if name in self.elements:
             self.fail(f"element {name!r} is defined twice", line)
         self.elements.add(name)
+        if any(name in chunk for chunk in self.meta.get("float", [])):
+            return  # memsim's ground tie of a floating part: not a device of the network
         letter = name[0]
         if letter == "r":
             if len(toks) < 4:

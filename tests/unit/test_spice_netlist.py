@@ -21,7 +21,13 @@ from memsim.devices.reference import conductances_np, rates_np
 from memsim.errors import CircuitFileError, ParameterError
 from memsim.solve.drives import DC, PWL, Pulse, Sine
 from memsim.spice import parse_netlist, read_netlist, subcircuit, to_netlist, write_netlist
-from memsim.spice.netlist import num, source_spec, subcircuit_name, threshold_form
+from memsim.spice.netlist import (
+    floating_parts,
+    num,
+    source_spec,
+    subcircuit_name,
+    threshold_form,
+)
 from memsim.spice.ngspice import NgspiceError, library_path, ngspice_executable
 from memsim.spice.parse import parse_number
 
@@ -415,6 +421,40 @@ def test_round_trip_of_a_random_network_with_floating_terminals_and_op():
     names = [net.node_names[k] for k in net.inputs]
     assert parsed.drives == {names[0]: DC(1.0), names[2]: DC(-0.5)}
     assert parsed.t_end is None
+
+
+def test_floating_parts_are_tied_to_ground_and_skipped_on_reading():
+    g = nx.Graph()
+    g.add_edge("a", "b")
+    g.add_edge("c", "d")  # an island
+    g.add_edge("d", "e")
+    g.add_edge("b", "o")
+    net = memsim.from_networkx(g, inputs=["a"], outputs=["o"], device=HP(x0=0.3))
+    assert [p.tolist() for p in floating_parts(net, 1.0)] == [[3, 4, 5]]  # c, d, e
+    text = to_netlist(net, Sine(1.0, 1.0), t_end=1.0)
+    lines = text.splitlines()
+    # one tie per floating part, on its first node, named in a *@memsim float line
+    assert "*@memsim float rfloat_c" in lines and "rfloat_c c 0 1e12" in lines
+    assert sum(s.startswith("rfloat_") for s in lines) == 1
+    _assert_same_network(net, parse_netlist(text).network)
+    # terminals decide what floats: with the output disconnected and the input undriven,
+    # everything does (two parts); a fully held network has no tie at all
+    parts = floating_parts(net, [None], outputs="float")
+    assert sorted(p.tolist() for p in parts) == [[0, 1, 2], [3, 4, 5]]
+    assert "rfloat_" not in to_netlist(memsim.crossbar(2, 2, device=HP()), 1.0)
+    # pruning b-o cuts a-b off the output; the output o keeps no device: nothing to tie there
+    pruned = net.pruned(np.array(net.edge_names) == "b-o")
+    assert [p.tolist() for p in floating_parts(pruned, 1.0)] == [[3, 4, 5]]
+    assert [p.tolist() for p in floating_parts(pruned, [None])] == [[0, 2], [3, 4, 5]]
+    text = to_netlist(pruned, [None], op=True)
+    assert "rfloat_a a 0 1e12" in text and "rfloat_c c 0 1e12" in text
+    _assert_same_network(pruned, parse_netlist(text).network)
+    # the tie does not shadow an element of the same name
+    g.edges["c", "d"].update(name="float_c", device=Resistor(5.0))
+    odd = memsim.from_networkx(g, inputs=["a"], outputs=["o"], device=HP(x0=0.3))
+    text = to_netlist(odd, 1.0)
+    assert "rfloat_c c d 5" in text and "rfloat_c_1 c 0 1e12" in text
+    _assert_same_network(odd, parse_netlist(text).network)
 
 
 def test_write_and_read_a_netlist_file(tmp_path):
