@@ -1,5 +1,7 @@
 """Statistical claims of learning from mistakes, over many seeds (slow tier)."""
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -8,6 +10,7 @@ from memsim.learn import (
     AbstractConfig,
     all_mappings,
     alternating_task,
+    fixed_task,
     parity_task,
     train,
     train_abstract,
@@ -18,7 +21,15 @@ pytestmark = pytest.mark.slow
 
 
 def test_abstract_model_learns_every_two_pattern_mapping_on_2_4_2():
-    for task in all_mappings(2, 2):
+    # The 4 one-hot mappings (the paper's patterns) and, beyond the issue, the 8 other ones
+    # with binary input vectors: every pair of distinct nonzero codes on 2 inputs, both targets.
+    tasks = all_mappings(2, 2)
+    for pair in itertools.combinations([[1, 1], [1, 0], [0, 1]], 2):
+        if [1, 1] in pair:
+            tasks += [fixed_task(pair, list(m), n_outputs=2, name=f"{pair}->{m}")
+                      for m in itertools.product(range(2), repeat=2)]
+    assert len(tasks) == 12
+    for task in tasks:
         learned = [train_abstract([2, 4, 2], task, seed=s).learned for s in range(100)]
         assert sum(learned) == 100, task.name
 
@@ -49,23 +60,30 @@ def alternating_runs():
     return [train(net, alternating_task(3), seed=s) for s in range(100)]
 
 
+# Measured on seeds 0-99 with the default protocol (2026-11-22, unchanged 2026-11-30): era 1
+# learned in 99 runs; era 2 re-learned in 96 of the 99 runs that learned era 1, era 3 in 94 of
+# the 96 that learned era 2; all three eras in 94. The runs are deterministic given the seed;
+# the pins allow 5 runs in 100 to change on another platform (different rounding in the
+# compiled kernels can send a run that sits on a tie another way), and never go below the
+# issue's floor of 90 %.
+MARGIN = 5
+
+
 def test_circuit_learns_era_one_of_the_alternating_task(alternating_runs):
     n = len(alternating_runs)
     learned = sum(r.eras[0].learned for r in alternating_runs)
     lo, hi = wilson_interval(learned, n)
     print(f"era 1 learned in {learned}/{n} seeds (95 % CI {lo:.2f}-{hi:.2f})")
-    # measured 99/100 with the default protocol; the issue asks for >= 90 %
-    assert learned >= 94
+    assert learned >= max(99 - MARGIN, 90)
 
 
 def test_circuit_relearns_after_each_switch(alternating_runs):
-    # measured: era 2 learned in 96 of the 99 runs that learned era 1, era 3 in 94 of 96
-    for k in (1, 2):
+    for k, measured in ((1, 96), (2, 94)):
         before = [r for r in alternating_runs if r.eras[k - 1].learned]
         again = sum(r.eras[k].learned for r in before)
         print(f"era {k + 1}: re-learned in {again}/{len(before)}")
-        assert again >= 0.9 * len(before)
-    assert sum(r.learned for r in alternating_runs) >= 89  # measured 94
+        assert again >= measured - MARGIN and again >= 0.9 * len(before)
+    assert sum(r.learned for r in alternating_runs) >= 94 - MARGIN
     # After a learned era the reads (below threshold) left the network answering the old
     # mapping, so the swapped one must start with a mistake.
     for r in alternating_runs:

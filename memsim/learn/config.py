@@ -149,8 +149,11 @@ class CircuitConfig:
     Raises
     ------
     ParameterError
-        If a voltage has the wrong sign or reaches no device threshold, a duration, count or
-        probability is out of range.
+        If a voltage is not finite or has the wrong sign (``v_read`` must be positive,
+        ``v_inhibit`` negative, ``v_normalize`` >= 0), or a duration, count, tolerance or
+        probability is out of range. The config does not know the devices: whether
+        ``v_read`` stays below their threshold is the caller's choice (the default does for
+        ``paper_2x4x2``).
     """
 
     v_read: float = 0.5

@@ -307,6 +307,11 @@ def parity_task(n: int, *, name: str | None = None) -> Task:
 def all_mappings(n_inputs: int, n_outputs: int) -> list[Task]:
     """Every one-hot mapping of ``n_inputs`` inputs to ``n_outputs`` outputs (n_out**n_in tasks).
 
+    Raises
+    ------
+    ParameterError
+        If ``n_inputs`` or ``n_outputs`` is below 1.
+
     Examples
     --------
     >>> [t.targets.tolist() for t in all_mappings(2, 2)]

@@ -89,6 +89,9 @@ log = logging.getLogger(__name__)
 DENSE_MAX = 1500
 """Largest number of edges for which Omega is stored as a dense matrix by default."""
 
+IVP_METHODS = ("DOP853", "RK45", "RK23", "Radau", "BDF", "LSODA")
+"""The :func:`scipy.integrate.solve_ivp` methods :func:`simulate_ctdv` accepts."""
+
 DriveSpec = Mapping[str | int, Drive | float] | Sequence[Drive | float | None] | Drive | float
 
 
@@ -502,7 +505,7 @@ def simulate_ctdv(
     t_eval : array, optional
         Output times (default 201 evenly spaced points).
     method : str
-        A ``solve_ivp`` method ("DOP853", "RK45", "Radau", "LSODA", ...).
+        A ``solve_ivp`` method, one of :data:`IVP_METHODS`.
     sparse : bool, optional
         Block-sparse ``Omega`` (default for large networks).
 
@@ -513,7 +516,8 @@ def simulate_ctdv(
     Raises
     ------
     ParameterError
-        Bad times, tolerances, state or devices (see :func:`ctdv_system`).
+        Bad times, tolerances, state, integration method or devices (see
+        :func:`ctdv_system`).
     SolverError
         If ``solve_ivp`` fails.
 
@@ -534,6 +538,8 @@ def simulate_ctdv(
         raise ParameterError("t_end", f"must be a positive time in seconds, got {t_end!r}")
     if not (rtol > 0 and atol > 0):
         raise ParameterError("rtol", "tolerances must be positive")
+    if method not in IVP_METHODS:
+        raise ParameterError("method", f"use one of {', '.join(IVP_METHODS)}, got {method!r}")
     x0 = _check_state(net, state)
     names = [net.node_names[i] for i in net.inputs]
     table = drive_table(drive, len(net.inputs), names)

@@ -9,7 +9,14 @@ import memsim
 from memsim import ParameterError
 from memsim.analyze import CapacityResult, capacity_curve, trial_outcomes, wilson_interval
 from memsim.analyze.capacity import trial_seed
-from memsim.learn import AbstractConfig, CircuitConfig, fixed_task, train, train_abstract
+from memsim.learn import (
+    AbstractConfig,
+    CircuitConfig,
+    fixed_task,
+    random_task,
+    train,
+    train_abstract,
+)
 
 PAPER = memsim.circuit_path("paper_2x4x2")
 
@@ -51,6 +58,51 @@ def test_success_curve_matches_the_exact_value(model):
         # is deterministic.
         lo, hi = wilson_interval(int(out.sum()), out.size, z=3.29)
         assert lo <= n_out**-p <= hi
+
+
+# With the inactive inputs grounded, a read sees a linear resistive network (threshold devices
+# do not move below threshold, and a clean pass has no writes), so the output currents add:
+# I(1,1) = I(1,0) + I(0,1). If [1,0] and [0,1] both go to output j, so does [1,1]. Of the 8
+# mappings of the 3 binary patterns of a 2-input net, exactly the 2 with t(1,0) = t(0,1) !=
+# t(1,1) can never be learned, whatever the devices: an exact count a capacity estimate must
+# respect trial by trial.
+GROUNDED = CircuitConfig(inactive_inputs="ground")
+BINARY = [[1, 0], [0, 1], [1, 1]]
+
+
+def _impossible(targets):
+    t10, t01, t11 = targets
+    return t10 == t01 != t11
+
+
+def test_brute_force_the_superposition_bound_over_all_binary_mappings():
+    net = _paper()
+    mappings = list(itertools.product(range(2), repeat=3))
+    learned = {m: sum(train(net, fixed_task(BINARY, list(m), n_outputs=2), GROUNDED, seed=s,
+                            max_steps=60).learned for s in range(4)) for m in mappings}
+    assert sum(_impossible(m) for m in mappings) == 2
+    assert all(learned[m] == 0 for m in mappings if _impossible(m))
+    # not vacuous: every other mapping is learned by some device draw
+    assert all(learned[m] > 0 for m in mappings if not _impossible(m))
+
+
+def test_capacity_trials_respect_the_superposition_bound():
+    net = _paper()
+    R = 24
+    out = trial_outcomes(net, None, 3, R, learning=GROUNDED, seed=4, one_hot=False,
+                         max_steps=40)
+    impossible = []
+    for r in range(R):  # the trial's task, rebuilt from its documented seed
+        task_seed = trial_seed(4, 3, r).spawn(3)[1]
+        task = random_task(2, 2, 3, seed=task_seed, one_hot=False)
+        by_code = {tuple(p.astype(int)): int(t) for p, t in zip(task.patterns, task.targets,
+                                                                 strict=True)}
+        impossible.append(_impossible([by_code[tuple(c)] for c in BINARY]))
+    impossible = np.array(impossible)
+    assert 0 < impossible.sum() < R  # uniform targets: 1/4 of the tasks on average (7 here)
+    assert not out[impossible].any()
+    assert out.mean() <= 1 - impossible.mean()
+    assert out[~impossible].any()  # the bound is not met vacuously (11 of 17 learned here)
 
 
 def test_trials_do_not_depend_on_order_or_split():

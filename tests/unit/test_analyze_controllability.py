@@ -56,6 +56,22 @@ def test_spread_and_pruning_raise_device_controllability():
         assert pruned.score > base.score
 
 
+def test_linear_measure_rises_with_pruning_only_through_its_denominator():
+    # The issue expects the section-5 (linear) score to rise with spread or pruning too. It
+    # cannot rise with spread: its rank is bounded by terminals - 1 = 3 (next test), and
+    # identical devices already reach the bound. Pruning raises it, but only because fewer
+    # memristors share the same rank (documented in the module and in notebook 02).
+    base = controllability(memsim.layered([2, 4, 2], device=DEV))
+    assert base.rank == 3 and base.score == 3 / 16
+    for seed in range(3):
+        spread = controllability(memsim.layered([2, 4, 2], device=DEV).with_spread(0.1, seed=seed))
+        assert spread.rank == 3 and spread.score == base.score
+        net = memsim.layered([2, 4, 2], device=DEV, connectivity=0.75, seed=seed)
+        pruned = controllability(net)
+        assert net.n_memristors < 16
+        assert pruned.rank == 3 and pruned.score == 3 / net.n_memristors > base.score
+
+
 def test_linear_measure_is_bounded_by_terminal_count_whatever_the_symmetry():
     # A floating terminal sits at its self-consistent voltage, so every configuration's edge
     # voltages lie in the (T - 1)-dimensional space of all-terminals-fixed solutions.

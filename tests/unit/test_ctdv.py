@@ -1,6 +1,8 @@
 """The CTDV governing equation: projector algebra, agreement with the nodal transient, and the
 Lyapunov function."""
 
+from types import SimpleNamespace
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -9,6 +11,7 @@ import scipy.sparse as sp
 import memsim
 from memsim import ParameterError
 from memsim.devices import HP, Linear, Resistor
+from memsim.errors import SolverError
 from memsim.solve.ctdv import ctdv_system, cycle_projector, simulate_ctdv
 from memsim.solve.drives import DC, Pulse, Sine
 
@@ -185,6 +188,21 @@ def test_ctdv_rejects_other_devices_and_bad_arguments():
         simulate_ctdv(lin, 1.0, 1.0, t_eval=np.array([0.5, 2.0]))
     with pytest.raises(ParameterError, match="state"):
         simulate_ctdv(lin, 1.0, 1.0, state=np.full(lin.n_edges, 2.0))
+    with pytest.raises(ParameterError, match="method"):
+        simulate_ctdv(lin, 1.0, 1.0, method="rk4")
+
+
+def test_a_failed_integration_raises_solver_error(monkeypatch):
+    # solve_ivp reports failure (e.g. "Required step size is less than spacing between
+    # numbers") through ``success``; simulate_ctdv must turn that into a SolverError.
+    import scipy.integrate
+
+    def failing(fun, t_span, y0, **kw):
+        return SimpleNamespace(success=False, t=np.array([t_span[0]]), message="step too small")
+
+    monkeypatch.setattr(scipy.integrate, "solve_ivp", failing)
+    with pytest.raises(SolverError, match="step too small"):
+        simulate_ctdv(_linear_net(), 1.0, 1.0)
 
 
 def test_pruned_edges_carry_no_current_and_keep_their_state():

@@ -92,6 +92,7 @@ def test_task_validation_names_the_field(kwargs, field):
     lambda: alternating_task(2, n_outputs=1),
     lambda: parity_task(1),
     lambda: all_mappings(0, 2),
+    lambda: all_mappings(2, 0),
     lambda: fixed_task([[1, 0]], [5], n_outputs=2),
 ])
 def test_task_generators_raise_parameter_errors(call):

@@ -16,6 +16,7 @@ from memsim.learn import (
     train,
     train_abstract,
 )
+from memsim.learn import kernels as K
 
 
 @pytest.fixture(scope="module")
@@ -174,3 +175,98 @@ def test_seed_may_be_a_seed_sequence_or_generator(paper):
     c = train(paper, task, seed=np.random.default_rng(1), max_steps=6)
     d = train(paper, task, seed=np.random.default_rng(1), max_steps=6)
     assert np.array_equal(c.params, d.params)
+
+
+def test_reads_during_training_leave_threshold_devices_bit_identical(paper):
+    # Only mistakes write; a correct step is a read alone, below the 1 V threshold, so the
+    # states after it must equal those before it in every bit (kernel-level check with 1,000
+    # reads in test_learn_kernels.py; this one goes through train()).
+    r = train(paper, alternating_task(3), seed=2, record_states=True)
+    before = np.vstack([r.initial_state[None, :], r.records.states[:-1]])
+    clean = r.records.correct
+    assert clean.sum() >= 10 and (~clean).sum() >= 5  # both kinds of step happened
+    assert np.array_equal(r.records.states[clean], before[clean])
+    assert (np.abs(r.records.states[~clean] - before[~clean]).max(axis=1) > 0).all()
+
+
+def test_reads_move_drift_devices_by_a_short_read_pulse():
+    # A drift (HP) device has no threshold: a read is a real pulse of t_read at v_read. Its
+    # state change after a correct step (no write follows) must be that of a transient
+    # simulation of the same drive, and scale with t_read.
+    dev = memsim.devices.preset("strukov2008")
+    net = memsim.layered([2, 4, 2], device=dev)
+    config = CircuitConfig(t_read=1e-3)
+    answer, x0 = _first_winner(net, config, 0, [1, 0])
+    task = Task([[1, 0]], [answer], n_outputs=2)  # the network's own answer: a correct read
+    r = train(net, task, config, seed=0, max_steps=1, record_states=True)
+    assert r.records.correct[0] and r.learned
+    dx = r.records.states[0] - x0
+    params = device_draw(net, config, np.random.SeedSequence(0).spawn(2)[0])[0]
+    ref = memsim.simulate(net.with_params(params), {"in0": config.v_read}, config.t_read,
+                          state=x0, method="rk45", rtol=1e-10, atol=1e-14)
+    want = ref.x[-1] - x0
+    assert np.abs(want).max() > 1e-5  # the read does move these devices
+    # RK4 with 4 steps on a nearly linear 1 ms pulse vs rk45 at rtol 1e-10: the difference is
+    # far below 1e-6 of the change
+    np.testing.assert_allclose(dx, want, rtol=0, atol=1e-6 * np.abs(want).max())
+    short = train(net, task, config.replace(t_read=1e-4), seed=0, max_steps=1,
+                  record_states=True)
+    ratio = np.abs(short.records.states[0] - x0).max() / np.abs(dx).max()
+    assert ratio == pytest.approx(0.1, rel=1e-3)  # 10x shorter read, 10x smaller change
+
+
+def _extremal_one_step(selective):
+    """A 2-2-2 weight net, hand-worked: input 0 drives hidden 0 (0.9 > 0.2), hidden 0 fires
+    output 1 (0.8 > 0.3). Era 1 wants output 1 (right: the path is tagged), era 2 wants
+    output 0 (wrong: the tagged path is depressed). One step per era."""
+    w0 = np.array([0.9, 0.2, 0.1, 0.6, 0.3, 0.8, 0.7, 0.4])  # layer 0 row-major, then layer 1
+    out = K.train_extremal(w0, np.array([0, 4]), np.array([2, 2, 2]), np.array([[1.0, 0.0]]),
+                           np.array([[1], [0]]), 0.1, selective, False, 1,
+                           np.random.default_rng(0))
+    return out
+
+
+def test_extremal_model_depresses_only_the_active_path_by_hand():
+    # No success before: the active synapses (in0 -> h0, h0 -> out1) lose delta = 0.1.
+    w0 = np.array([0.9, 0.2, 0.1, 0.6, 0.3, 0.8, 0.7, 0.4])
+    out = K.train_extremal(w0, np.array([0, 4]), np.array([2, 2, 2]), np.array([[1.0, 0.0]]),
+                           np.array([[0]]), 0.1, 0.01, False, 1, np.random.default_rng(0))
+    winner, correct, w = out[1], out[2], out[5]
+    assert winner.tolist() == [1] and correct.tolist() == [False]
+    expect = w0.copy()
+    expect[[0, 5]] -= 0.1
+    np.testing.assert_array_equal(w, expect)
+    # After a success the same path is tagged: a later mistake costs it delta * selective.
+    for selective in (0.01, 0.5, 1.0):
+        _, winner, correct, _, era_info, w, tags, _ = _extremal_one_step(selective)
+        assert winner.tolist() == [1, 1] and correct.tolist() == [True, False]
+        assert era_info[:, 0].tolist() == [1, 0]
+        assert np.flatnonzero(tags).tolist() == [0, 5]
+        expect = w0.copy()
+        expect[[0, 5]] -= 0.1 * selective
+        np.testing.assert_allclose(w, expect, rtol=0, atol=1e-15)
+
+
+def test_selective_punishment_slows_the_switch_and_speeds_recall():
+    # Bak & Chialvo's selective punishment: synapses that once led to success are depressed
+    # much less, so the swapped mapping B takes far longer to learn and A is recalled with
+    # fewer mistakes. Measured over seeds 0-29: median era-2 steps 239 vs 8, mean era-3
+    # mistakes 2.3 vs 5.5 (selective 0.01 vs 1); the assertions leave a wide margin.
+    task = alternating_task(3)
+    runs = {s: [train_abstract([2, 4, 2], task, AbstractConfig(selective=s), seed=k)
+                for k in range(30)] for s in (0.01, 1.0)}
+    assert all(r.learned for rs in runs.values() for r in rs)
+    switch = {s: np.median([r.eras[1].n_steps for r in rs]) for s, rs in runs.items()}
+    recall = {s: np.mean([r.eras[2].n_mistakes for r in rs]) for s, rs in runs.items()}
+    assert switch[0.01] > 10 * switch[1.0]
+    assert recall[0.01] < recall[1.0]
+
+
+def test_abstract_seeds_draw_different_weights_and_are_checked():
+    task = alternating_task(1)
+    a, b = (train_abstract([2, 4, 2], task, seed=s) for s in (0, 1))
+    assert not np.array_equal(a.weights[0], b.weights[0])
+    with pytest.raises(ParameterError):
+        train_abstract([2, 4, 2], task, seed=None)
+    with pytest.raises(ParameterError):
+        train_abstract([2, 4, 2], task, seed="0")
