@@ -121,29 +121,54 @@ def _plots(results: list, out: Path, stem: str) -> list[Path]:
     fig.savefig(path, dpi=120)
     plt.close(fig)
     written.append(path)
-    # 2. power per step: read power and energy per step, median over seeds, step-aligned
+    # 2. power per step. Left: read power, step-aligned over seeds (runs drop out when they
+    # stop). Right: energy per step within each era, step counted from the era's start, mean
+    # over all runs. A step costs a read (~nJ) or a read plus two write pulses (~0.1 mJ), so
+    # the mean is about the mistake rate times the write energy. A run that has learned the
+    # era would from then on only read (reads below threshold change nothing, so its answers
+    # stay right): it contributes the mean read energy of its clean pass. A run stopped early
+    # (no era learnable any more) drops out.
     length = max(len(r.records) for r in results)
     read = np.full((len(results), length), np.nan)
-    energy = np.full((len(results), length), np.nan)
     for k, r in enumerate(results):
         read[k, : len(r.records)] = r.records.power
-        energy[k, : len(r.records)] = r.records.energy.sum(axis=1)
     steps = np.arange(1, length + 1)
+    alive = np.sum(np.isfinite(read), axis=0) >= max(1, len(results) // 4)
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
-    for ax, data, label in ((axes[0], read, "read power (W)"),
-                            (axes[1], energy, "energy per step (J)")):
+    with np.errstate(all="ignore"):
+        med = np.nanmedian(read[:, alive], axis=0)
+        q1 = np.nanpercentile(read[:, alive], 25, axis=0)
+        q3 = np.nanpercentile(read[:, alive], 75, axis=0)
+    axes[0].semilogy(steps[alive], np.maximum(med, 1e-30), lw=1, label="median over runs")
+    axes[0].fill_between(steps[alive], np.maximum(q1, 1e-30), np.maximum(q3, 1e-30),
+                         alpha=0.3, label="25-75 % (runs still training)")
+    for k in range(1, len(first.eras)):
+        starts = [r.eras[k].start_step for r in results if r.eras[k].n_steps]
+        if starts:
+            axes[0].axvline(np.median(starts) + 0.5, color="gray", ls=":", lw=1)
+    axes[0].set(xlabel="step (all eras; dotted: median start of each era)",
+                ylabel="read power (W)", title="read power per step")
+    axes[0].legend(fontsize=8)
+    for k in range(len(first.eras)):
+        span = max(r.eras[k].n_steps for r in results)
+        if span == 0:
+            continue
+        per_era = np.full((len(results), span), np.nan)
+        for j, r in enumerate(results):
+            era = r.eras[k]
+            e = r.records.energy[era.start_step:era.start_step + era.n_steps].sum(axis=1)
+            per_era[j, : e.size] = e
+            if era.learned:
+                per_era[j, e.size:] = r.records.energy[
+                    era.start_step + era.n_steps - r.task.n_patterns:
+                    era.start_step + era.n_steps, 0].mean()
         with np.errstate(all="ignore"):
-            alive = np.sum(np.isfinite(data), axis=0) >= max(1, len(results) // 4)
-            med = np.nanmedian(np.where(np.isfinite(data), data, np.nan)[:, alive], axis=0)
-            q1 = np.nanpercentile(data[:, alive], 25, axis=0)
-            q3 = np.nanpercentile(data[:, alive], 75, axis=0)
-        ax.semilogy(steps[alive], np.maximum(med, 1e-30), lw=1, label="median over seeds")
-        ax.fill_between(steps[alive], np.maximum(q1, 1e-30), np.maximum(q3, 1e-30), alpha=0.3,
-                        label="25-75 %")
-        ax.set(xlabel="step (all eras, runs stop when learned)", ylabel=label)
-        ax.legend(fontsize=8)
-    axes[0].set_title("read power per step")
-    axes[1].set_title("energy per step (read + writes)")
+            mean_e = np.nanmean(per_era, axis=0)
+        axes[1].semilogy(np.arange(1, span + 1), np.maximum(mean_e, 1e-30), lw=1,
+                         label=f"era {k + 1}")
+    axes[1].set(xlabel="step within the era", ylabel="energy per step (J)",
+                title="energy per step, mean over runs", xscale="log")
+    axes[1].legend(fontsize=8)
     fig.tight_layout()
     path = out / f"{stem}_power.png"
     fig.savefig(path, dpi=120)
