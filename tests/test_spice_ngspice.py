@@ -310,6 +310,26 @@ def test_exported_sources_are_memsims_drives_in_ngspice():
                                    err_msg=repr(d))
 
 
+def test_ngspice_loads_without_settings_and_without_pyspice_noise():
+    """Issue 3 set-up: in a fresh process with no NGSPICE_LIBRARY_PATH and logging at
+    WARNING, the shared library is found and PySpice's 'Unsupported Ngspice version'
+    warning does not reach the user."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import logging; logging.basicConfig(level=logging.WARNING)\n"
+            "from memsim.spice import run_shared\n"
+            "run = run_shared('d\\nV1 a 0 1\\nR1 a b 1k\\nR2 b 0 3k\\n.op\\n.end\\n')\n"
+            "print(float(run['v(b)'][0]))\n")
+    env = {k: v for k, v in os.environ.items() if k != "NGSPICE_LIBRARY_PATH"}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert float(proc.stdout.split()[-1]) == pytest.approx(0.75, rel=1e-12)
+    assert "Unsupported Ngspice version" not in proc.stdout + proc.stderr
+
+
 def test_batch_mode_reports_ngspice_errors():
     with pytest.raises(NgspiceError, match="ngspice -b failed"):
         run_batch("broken\nV1 a 0 1\nQ1 a 0 0 nomodel\n.tran 1m 10m\n.end\n")
