@@ -105,9 +105,13 @@ class NodalSystem:
     terms : Terminals
     warn : bool
         Warn when part of the network floats.
+    stacklevel : int
+        Of that warning: 2 points at the caller of ``NodalSystem``; memsim's own entry points
+        pass what points at their caller.
     """
 
-    def __init__(self, net: Network, g: np.ndarray, terms: Terminals, *, warn: bool = True):
+    def __init__(self, net: Network, g: np.ndarray, terms: Terminals, *, warn: bool = True,
+                 stacklevel: int = 2):
         self.net, self.g, self.terms = net, np.asarray(g, float), terms
         n = net.n_nodes
         fixed = net.roles == Role.GROUND
@@ -127,7 +131,7 @@ class NodalSystem:
                 f"terminal ({', '.join(names)}{', ...' if self.floating.sum() > 8 else ''}); "
                 "they are held at 0 V and carry no current",
                 FloatingSubnetworkWarning,
-                stacklevel=3,
+                stacklevel=stacklevel,
             )
         self.fixed = fixed
         self.free = np.flatnonzero(~fixed & ~self.floating)
@@ -282,7 +286,8 @@ def solve_dc(
         except SolverError:
             if method == "crossbar":
                 raise
-            system = NodalSystem(net, g, terms)  # "auto": the iteration gave up; go direct
+            # "auto": the iteration gave up; go direct
+            system = NodalSystem(net, g, terms, stacklevel=3)
         else:
             return _pack(net, g, v, terms, system.floating, single)
     return _pack(net, g, system.solve(v_in), terms, system.floating, single)
@@ -296,7 +301,7 @@ def _system(net: Network, g: np.ndarray, terms: Terminals,
         method == "auto" and crossbar_applicable(net, g, terms.driven, terms.grounded)
     ):
         return CrossbarSystem(net, g, terms)
-    return NodalSystem(net, g, terms)
+    return NodalSystem(net, g, terms, stacklevel=4)  # user -> solve_dc -> _system -> here
 
 
 def _pack(net: Network, g: np.ndarray, v: np.ndarray, terms: Terminals,

@@ -31,6 +31,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numba
 import numpy as np
 from numba import njit
 
@@ -45,7 +46,9 @@ from memsim.solve.drives import breakpoints as drive_breakpoints
 from memsim.solve.envelope import node_voltages_envelope, structure
 from memsim.solve.linalg import node_voltages_dense
 
-__all__ = ["TransientResult", "integrate_adaptive", "integrate_fixed", "rhs", "simulate"]
+__all__ = [
+    "TransientResult", "fixed_steps", "integrate_adaptive", "integrate_fixed", "rhs", "simulate",
+]
 
 EULER, RK4, RK45, HEUN = 0, 1, 2, 3
 DENSE, ENVELOPE, CROSSBAR = 0, 1, 2
@@ -137,11 +140,16 @@ def _observe(v, x, edges, model, params, out_nodes, out_grounded, in_nodes, in_d
 
 
 @njit(cache=True)
-def integrate_fixed(method, x0, t0, dt, n_steps, save_every, edges, model, params, free_index,
+def integrate_fixed(method, x0, t0, dt, t_end, save_every, edges, model, params, free_index,
                     src, dk, dp, pwl_t, pwl_v, pwl_ptr, out_nodes, out_grounded, in_nodes,
                     in_driven, solver):
-    """Fixed-step Euler (method 0), RK4 (1) or Heun (3); saves every ``save_every`` steps."""
-    n_save = n_steps // save_every + 1
+    """Fixed-step Euler (method 0), RK4 (1) or Heun (3) from ``t0`` to ``t_end``.
+
+    Steps of ``dt``, the last one shortened to end exactly at ``t_end``; saves every
+    ``save_every`` steps and always the final state.
+    """
+    n_steps = fixed_steps(t_end - t0, dt)
+    n_save = (n_steps - 1) // save_every + 2
     ne = x0.shape[0]
     ts = np.empty(n_save)
     xs = np.empty((n_save, ne))
@@ -153,7 +161,7 @@ def integrate_fixed(method, x0, t0, dt, n_steps, save_every, edges, model, param
     k1, v = rhs(t, x, edges, model, params, free_index, src, dk, dp, pwl_t, pwl_v, pwl_ptr, solver)
     s = 0
     for step in range(n_steps + 1):
-        if step % save_every == 0:
+        if step % save_every == 0 or step == n_steps:
             ts[s] = t
             xs[s] = x
             io[s], ii[s], pw[s] = _observe(v, x, edges, model, params, out_nodes, out_grounded,
@@ -161,24 +169,33 @@ def integrate_fixed(method, x0, t0, dt, n_steps, save_every, edges, model, param
             s += 1
         if step == n_steps:
             break
+        t_next = t_end if step + 1 == n_steps else t0 + (step + 1) * dt
+        h = t_next - t
         if method == EULER:
-            x = _clip(x + dt * k1)
+            x = _clip(x + h * k1)
         elif method == HEUN:
-            k2, _ = rhs(t + dt, _clip(x + dt * k1), edges, model, params, free_index, src, dk,
+            k2, _ = rhs(t + h, _clip(x + h * k1), edges, model, params, free_index, src, dk,
                         dp, pwl_t, pwl_v, pwl_ptr, solver)
-            x = _clip(x + dt / 2 * (k1 + k2))
+            x = _clip(x + h / 2 * (k1 + k2))
         else:
-            k2, _ = rhs(t + dt / 2, _clip(x + dt / 2 * k1), edges, model, params, free_index,
+            k2, _ = rhs(t + h / 2, _clip(x + h / 2 * k1), edges, model, params, free_index,
                         src, dk, dp, pwl_t, pwl_v, pwl_ptr, solver)
-            k3, _ = rhs(t + dt / 2, _clip(x + dt / 2 * k2), edges, model, params, free_index,
+            k3, _ = rhs(t + h / 2, _clip(x + h / 2 * k2), edges, model, params, free_index,
                         src, dk, dp, pwl_t, pwl_v, pwl_ptr, solver)
-            k4, _ = rhs(t + dt, _clip(x + dt * k3), edges, model, params, free_index, src, dk,
+            k4, _ = rhs(t + h, _clip(x + h * k3), edges, model, params, free_index, src, dk,
                         dp, pwl_t, pwl_v, pwl_ptr, solver)
-            x = _clip(x + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4))
-        t = t0 + (step + 1) * dt
+            x = _clip(x + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4))
+        t = t_next
         k1, v = rhs(t, x, edges, model, params, free_index, src, dk, dp, pwl_t, pwl_v, pwl_ptr,
                     solver)
     return ts[:s], xs[:s], io[:s], ii[:s], pw[:s]
+
+
+@njit(cache=True)
+def fixed_steps(span, dt):
+    """Steps of at most ``dt`` that cover ``span``: the last may be shorter, never a sliver
+    from rounding (a span within 1e-9 relative of whole steps takes whole steps)."""
+    return max(1, int(np.ceil(span / dt * (1.0 - 1e-9))))
 
 
 # Dormand-Prince 5(4) tableau.
@@ -299,7 +316,7 @@ class TransientResult:
     method : str
     n_steps : int, accepted steps
     n_rejected : int, rejected steps (adaptive method only)
-    wall_time : float, seconds spent integrating
+    wall_time : float, seconds spent integrating (numba compilation excluded)
     net : Network, the simulated network
     drives : DriveTable, the packed drives
     """
@@ -333,7 +350,7 @@ class TransientResult:
         for e in mem:
             axes[0].plot(self.t, self.x[:, e], lw=1, label=self.net.edge_names[e])
         axes[0].set(xlabel="t (s)", ylabel="state x", title="device states", ylim=(-0.02, 1.02))
-        if len(mem) <= 8:
+        if 0 < len(mem) <= 8:
             axes[0].legend(fontsize=7)
         for k, o in enumerate(self.net.outputs):
             axes[1].plot(self.t, self.output_currents[:, k], lw=1, label=self.net.node_names[o])
@@ -371,7 +388,8 @@ class _Plan:
 
 def _plan(net: Network, terms: Terminals) -> _Plan:
     # Floating components are found once (topology does not change during a run).
-    probe = NodalSystem(net, np.ones(net.n_edges) * (net.model != Model.OPEN), terms)
+    probe = NodalSystem(net, np.ones(net.n_edges) * (net.model != Model.OPEN), terms,
+                        stacklevel=4)  # user -> simulate -> _plan -> NodalSystem
     free_index = np.full(net.n_nodes, -1, np.int64)
     free_index[probe.free] = np.arange(len(probe.free))
     src = np.full(net.n_nodes, -1, np.int64)
@@ -423,7 +441,8 @@ def simulate(
     t_end : float
         End time in seconds.
     dt : float, optional
-        Step of the fixed-step methods (default ``t_end / 1000``); initial step of ``rk45``.
+        Step of the fixed-step methods (default ``t_end / 1000``; the last step is shortened
+        to end at ``t_end`` when ``dt`` does not divide it); initial step of ``rk45``.
     state : array (E,), optional
         Initial device states (default ``net.x0``).
     method : {"rk45", "rk4", "heun", "euler"}
@@ -434,7 +453,7 @@ def simulate(
     t_eval : array, optional
         Output times of ``rk45`` (default: 1001 evenly spaced points).
     save_every : int
-        Fixed-step methods save every this many steps.
+        Fixed-step methods save every this many steps, and the final state.
     max_steps : int
         Give up after this many steps (raises :class:`~memsim.errors.SolverError`).
 
@@ -479,14 +498,15 @@ def simulate(
     args = (net.edges, net.model, net.params, plan.free_index, plan.src, table.kind,
             table.params, table.pwl_t, table.pwl_v, table.pwl_ptr, plan.out_nodes,
             plan.out_grounded, plan.in_nodes, plan.in_driven, plan.solver)
-    start = time.perf_counter()
     if METHODS[method] != RK45:
         step = t_end / 1000 if dt is None else dt
-        n_steps = int(round(t_end / step))
+        n_steps = fixed_steps(t_end, step)
         if n_steps > max_steps:
             raise SolverError(f"{n_steps} steps exceed max_steps={max_steps}; raise dt")
-        ts, xs, io, ii, pw = integrate_fixed(METHODS[method], x0, 0.0, step, n_steps,
-                                             save_every, *args)
+        head = (METHODS[method], x0, 0.0, step, t_end, save_every)
+        _compile(integrate_fixed, head + args)
+        start = time.perf_counter()
+        ts, xs, io, ii, pw = integrate_fixed(*head, *args)
         accepted, rejected = n_steps, 0
     else:
         grid = np.linspace(0.0, t_end, 1001) if t_eval is None else np.asarray(t_eval, float)
@@ -498,9 +518,11 @@ def simulate(
         stops = np.unique(np.concatenate([[0.0], grid, bps]))
         save = np.isin(stops, grid)
         h0 = t_end / 1000 if dt is None else dt
-        ts, xs, io, ii, pw, accepted, rejected, status = integrate_adaptive(
-            x0, stops, save, rtol, atol, h0, 1e-14 * t_end, max_steps, *args,
-            _A, _C, _B5, _B4)
+        full = (x0, stops, save, rtol, atol, h0, 1e-14 * t_end, max_steps, *args,
+                _A, _C, _B5, _B4)
+        _compile(integrate_adaptive, full)
+        start = time.perf_counter()
+        ts, xs, io, ii, pw, accepted, rejected, status = integrate_adaptive(*full)
         if status == 1:
             raise SolverError(f"step size underflow near t = {ts[-1] if len(ts) else 0:g} s; "
                               "loosen rtol/atol or check the drive")
@@ -511,6 +533,13 @@ def simulate(
         raise SolverError("non-finite device states; check parameters and drive")
     return TransientResult(ts, xs, io, ii, pw, method, int(accepted), int(rejected), wall, net,
                            table)
+
+
+def _compile(kernel: Any, args: tuple) -> None:
+    """Compile ``kernel`` for ``args`` (or load it from the cache) without running it, so
+    that ``wall_time`` measures the integration alone."""
+    if hasattr(kernel, "compile"):  # not under NUMBA_DISABLE_JIT
+        kernel.compile(tuple(numba.typeof(a) for a in args))
 
 
 def _breakpoints(drive: Any, n: int, names: Sequence[str], t_end: float) -> np.ndarray:

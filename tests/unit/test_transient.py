@@ -44,6 +44,31 @@ def test_fixed_step_error_shrinks_at_the_method_order(method, order, dts):
     assert np.all(np.abs(rates - order) < 0.3), (errs, rates)
 
 
+@pytest.mark.parametrize(("dt", "save_every", "times"), [
+    (0.35, 1, [0.0, 0.35, 0.7, 1.0]),  # dt does not divide t_end: the last step is shorter
+    (0.4, 1, [0.0, 0.4, 0.8, 1.0]),
+    (2.5, 1, [0.0, 1.0]),  # dt beyond t_end: one step of t_end
+    (0.1, 3, [0.0, 0.3, 0.6, 0.9, 1.0]),  # the final state is saved whatever save_every
+    (1 / 3, 1, [0.0, 1 / 3, 2 / 3, 1.0]),  # whole steps up to rounding: no sliver at the end
+])
+def test_fixed_steps_end_exactly_at_t_end(dt, save_every, times):
+    net = _single(HP_NOWIN)
+    res = memsim.simulate(net, Sine(1.0, 1.0), 1.0, method="rk4", dt=dt, save_every=save_every)
+    np.testing.assert_allclose(res.t, times, rtol=1e-15, atol=0)
+    assert res.t[-1] == 1.0 and res.n_steps == int(np.ceil(1.0 / dt - 1e-9))
+
+
+def test_shortened_last_step_keeps_the_order():
+    # dt = 0.035 and 0.0175 do not divide 1 s; halving dt still shrinks RK4's largest error
+    # over the run ~16x (the end point alone is no test: the sine's full period cancels).
+    net = _single(HP_NOWIN)
+    errs = []
+    for dt in (0.035, 0.0175):
+        res = memsim.simulate(net, Sine(1.0, 1.0), 1.0, method="rk4", dt=dt)
+        errs.append(np.abs(res.x[:, 0] - _hp_exact(res.t, 1.0, 1.0)).max())
+    assert 2**3.7 < errs[0] / errs[1] < 2**4.3
+
+
 def test_adaptive_method_meets_its_tolerance():
     res = memsim.simulate(_single(HP_NOWIN), Sine(1.0, 1.0), 1.0, method="rk45", rtol=1e-10,
                           atol=1e-12)
@@ -70,8 +95,9 @@ def _lobe_areas(freq, dev=HP_NOWIN, amplitude=1.0):
 def test_pinched_hysteresis_loop():
     res, area1, exact1 = _lobe_areas(1.0)
     v, i = res.input_voltages()[:, 0], res.output_currents[:, 0]
-    # the regime stays inside (0, 1): the analytic solution holds throughout (no clamping)
-    assert 0.1 <= res.x[:, 0].min() and res.x[:, 0].max() < 0.5
+    # the regime stays inside (0, 1): the analytic solution holds throughout (no clamping);
+    # the state returns to x0 = 0.1 after the period, up to RK4's error (~1e-12, see below)
+    assert 0.1 - 1e-9 <= res.x[:, 0].min() and res.x[:, 0].max() < 0.5
     zero = np.abs(v) < 1e-12  # t = 0, T/2, T
     assert zero.sum() == 3 and np.all(np.abs(i[zero]) < 1e-15)  # pinched at the origin
     # the two branches through the same voltage (t = T/8 rising, 3T/8 falling) differ:
@@ -349,8 +375,12 @@ def test_floating_island_carries_no_current_and_warns():
     g.add_edge("a", "b")
     g.add_edge("c", "d")  # touches no terminal
     net = memsim.from_networkx(g, inputs=["a"], outputs=["b"], device=HP(x0=0.3))
-    with pytest.warns(memsim.FloatingSubnetworkWarning, match="c, d"):
+    with pytest.warns(memsim.FloatingSubnetworkWarning, match="c, d") as caught:
         res = memsim.simulate(net, Sine(2.0, 1.0), 1.0, method="rk4")
+    assert caught[0].filename == __file__  # the warning points at the user's call
+    with pytest.warns(memsim.FloatingSubnetworkWarning) as caught:
+        memsim.solve_dc(net, [1.0])
+    assert caught[0].filename == __file__
     assert np.isfinite(res.x).all() and np.isfinite(res.output_currents).all()
     island = net.edge_names.index("c-d")
     np.testing.assert_array_equal(res.x[:, island], 0.3)  # no voltage, no drift
