@@ -290,7 +290,8 @@ def export_table(records: Sequence[Mapping[str, Any]], path: str | Path, fmt: st
             import pyarrow.parquet as pq
         except ImportError:
             raise MemsimError("parquet export needs pyarrow, which is not installed; "
-                              "`pip install pyarrow` or use --export csv") from None
+                              "`pip install 'memsim[parquet]'` (or pyarrow) or use --export "
+                              "csv") from None
         p.parent.mkdir(parents=True, exist_ok=True)
         pq.write_table(pa.Table.from_pylist(list(records)), p)
         return p

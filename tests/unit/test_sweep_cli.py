@@ -2,7 +2,8 @@
 
 import csv
 import hashlib
-import importlib.util
+import sqlite3
+import sys
 
 import pytest
 
@@ -52,6 +53,16 @@ def test_sweep_prints_a_summary(tmp_path, capsys):
     assert f"{N_TASKS} already stored, 0 run" in capsys.readouterr().out
 
 
+def test_sweep_shows_a_progress_bar_on_stderr(tmp_path, capsys):
+    (tmp_path / "s.toml").write_text(TEXT)
+    assert main(["sweep", str(tmp_path / "s.toml"), "--sync", "--store",
+                 str(tmp_path / "s.sqlite")]) == 0
+    err = capsys.readouterr().err
+    # tasks done / total, elapsed < ETA, rate
+    assert "sweep cli: 100%" in err and f"{N_TASKS}/{N_TASKS} [" in err, err
+    assert "<00:00" in err and ("task/s" in err or "s/task" in err), err
+
+
 def test_default_store_is_results_name_sqlite(tmp_path, monkeypatch, capsys):
     (tmp_path / "s.toml").write_text(TEXT.replace("repetitions = 4", "repetitions = 1"))
     monkeypatch.chdir(tmp_path)
@@ -88,21 +99,40 @@ def test_export_csv(swept, capsys):
     assert len(tasks) == N_TASKS and len({t["key"] for t in tasks}) == N_TASKS
 
 
-@pytest.mark.skipif(importlib.util.find_spec("pyarrow") is not None, reason="pyarrow installed")
-def test_export_parquet_without_pyarrow_is_a_clear_error(swept, capsys):
+def test_export_parquet_without_pyarrow_is_a_clear_error(swept, capsys, monkeypatch):
+    # as if pyarrow were not installed: a None entry makes `import pyarrow` raise ImportError
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
     assert main(["results", str(swept / "s.sqlite"), "--export", "parquet"]) == 1
-    err = capsys.readouterr().err.strip()
+    err = capsys.readouterr().err
     assert err == ("memsim: error: parquet export needs pyarrow, which is not installed; "
-                   "`pip install pyarrow` or use --export csv")
+                   "`pip install 'memsim[parquet]'` (or pyarrow) or use --export csv\n")
     assert not (swept / "s.parquet").exists()
 
 
-@pytest.mark.skipif(importlib.util.find_spec("pyarrow") is None, reason="needs pyarrow")
-def test_export_parquet(swept):  # pragma: no cover - pyarrow is optional
+@pytest.mark.parametrize("tasks", [False, True])
+def test_export_parquet_holds_the_csv_table(swept, tmp_path, tasks):
+    # pyarrow is in the dev extra: this test must run, not skip, wherever the suite runs
     import pyarrow.parquet as pq
 
-    assert main(["results", str(swept / "s.sqlite"), "--export", "parquet"]) == 0
-    assert pq.read_table(swept / "s.parquet").num_rows == 9
+    flag = ["--tasks"] if tasks else []
+    store = str(swept / "s.sqlite")
+    assert main(["results", store, *flag, "--export", "parquet", "--out",
+                 str(tmp_path / "t.parquet")]) == 0
+    assert main(["results", store, *flag, "--export", "csv", "--out",
+                 str(tmp_path / "t.csv")]) == 0
+    table = pq.read_table(tmp_path / "t.parquet").to_pylist()
+    rows = list(csv.DictReader(open(tmp_path / "t.csv")))
+    assert len(table) == len(rows) == (N_TASKS if tasks else 9)
+    assert [list(r) for r in table] == [list(r) for r in rows]  # same columns, same order
+    for pr, cr in zip(table, rows, strict=True):
+        for k, v in pr.items():
+            if isinstance(v, float):
+                assert v == pytest.approx(float(cr[k]), rel=1e-12)
+            else:
+                assert str(v) == cr[k]
+    if not tasks:  # typed columns, not text
+        assert isinstance(table[0]["P"], int) and isinstance(table[0]["S"], float)
 
 
 def test_report_writes_figures_and_says_where(swept, capsys):
@@ -131,6 +161,9 @@ def digest(path):
      "{d}/notes.txt is not a memsim result store (not an SQLite database); give another "
      "--store path"),
     (["results", "{d}/notes.txt"], "{d}/notes.txt is not a memsim result store"),
+    (["sweep", "{d}/s.toml", "--sync", "--store", "{d}/other.sqlite"],
+     "{d}/other.sqlite is an SQLite database of another application (application_id 0x0), "
+     "not a memsim result store"),
     (["report", "{d}/notes.txt"], "{d}/notes.txt is not a memsim result store"),
     (["results", "{d}/missing.sqlite"], "no result store at {d}/missing.sqlite"),
     (["sweep", "{d}/s.toml", "--workers", "0", "--store", "{d}/s.sqlite"],
@@ -143,6 +176,11 @@ def test_errors_are_one_line_and_touch_no_store(swept, tmp_path, capsys, argv, m
                                                     'model = "abstract"\ntopology = "ring"\n'
                                                     'sizes'))
     (tmp_path / "notes.txt").write_text("do not overwrite me\n")
+    con = sqlite3.connect(tmp_path / "other.sqlite")
+    con.execute("CREATE TABLE results (key TEXT)")
+    con.execute("INSERT INTO results VALUES ('precious')")
+    con.commit()
+    con.close()
     (tmp_path / "s.sqlite").write_bytes((swept / "s.sqlite").read_bytes())
     before = {p.name: digest(p) for p in tmp_path.iterdir()}
     assert main([a.format(d=d) for a in argv]) == 1
