@@ -101,7 +101,20 @@ def test_numbers_are_canonical_whatever_their_toml_type():
 
 def test_demo_sweep_file_is_valid():
     spec = load_sweep(ROOT / "sweeps" / "demo.toml")
-    assert spec.name == "demo" and len(spec.tasks()) > 10
+    assert spec.name == "demo" and len(spec.tasks()) == 84  # as its comments say
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "sweeps").glob("*.toml")), ids=lambda p: p.name)
+def test_every_shipped_sweep_file_is_valid(path):
+    assert load_sweep(path).tasks()
+
+
+def test_demo_checks_share_the_demos_trials():
+    """demo_checks.toml extends the demo: same seed, same R, so the same (P, r) trials."""
+    demo, checks = (load_sweep(ROOT / "sweeps" / f) for f in ("demo.toml", "demo_checks.toml"))
+    assert (checks.seed, checks.block) == (demo.seed, demo.block)
+    assert {p.repetitions for p in checks.points} == {p.repetitions for p in demo.points}
+    assert not {t.key for t in checks.tasks()} & {t.key for t in demo.tasks()}
 
 
 @pytest.mark.parametrize(("old", "new", "key", "hint"), [
