@@ -1271,6 +1271,18 @@ def line_matrices_np(gd: np.ndarray, sw: np.ndarray, sb: np.ndarray):
     return a_w, a_b, gd.ravel().copy()
 
 
+def _twin_setup(gd: np.ndarray, sw: np.ndarray, sb: np.ndarray, v_in: np.ndarray,
+                x0: np.ndarray | None):
+    """What both twins start from: ``A_w``, ``G``, the splu factors of ``A_w`` and ``A_b``, the
+    initial drops (R, C, B) and room for the bit voltages."""
+    import scipy.sparse.linalg as spla
+
+    a_w, a_b, g = line_matrices_np(gd, sw, sb)
+    shape = gd.shape + (v_in.shape[1],)
+    xs = np.zeros(shape) if x0 is None else np.array(x0, float)
+    return a_w, g, spla.splu(a_w), spla.splu(a_b), xs, np.zeros(shape)
+
+
 def schur_pcg_np(gd: np.ndarray, sw: np.ndarray, sb: np.ndarray, v_in: np.ndarray,
                  x0: np.ndarray | None = None, rtol: float = RTOL,
                  maxiter: int = 1000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -1285,14 +1297,9 @@ def schur_pcg_np(gd: np.ndarray, sw: np.ndarray, sb: np.ndarray, v_in: np.ndarra
         Word-line drops ``w - v_in`` and bit-line voltages.
     iterations : (B,) int, -1 where the budget ran out.
     """
-    import scipy.sparse.linalg as spla
-
     rows, cols = gd.shape
-    a_w, a_b, g = line_matrices_np(gd, sw, sb)
-    lu_w, lu_b = spla.splu(a_w), spla.splu(a_b)
     batch = v_in.shape[1]
-    xs = np.zeros((rows, cols, batch)) if x0 is None else np.array(x0, float)
-    bits = np.zeros((rows, cols, batch))
+    a_w, g, lu_w, lu_b, xs, bits = _twin_setup(gd, sw, sb, v_in, x0)
     its = np.zeros(batch, np.int64)
     smax = sw.max()
     for k in range(batch):
@@ -1346,14 +1353,9 @@ def line_relax_np(gd: np.ndarray, sw: np.ndarray, sb: np.ndarray, v_in: np.ndarr
     sweeps, status : (B,) int
         Sweeps used and the :func:`line_relax` status of each right-hand side.
     """
-    import scipy.sparse.linalg as spla
-
     rows, cols = gd.shape
-    a_w, a_b, g = line_matrices_np(gd, sw, sb)
-    lu_w, lu_b = spla.splu(a_w), spla.splu(a_b)
     batch = v_in.shape[1]
-    xs = np.zeros((rows, cols, batch)) if x0 is None else np.array(x0, float)
-    bits = np.zeros((rows, cols, batch))
+    a_w, g, lu_w, lu_b, xs, bits = _twin_setup(gd, sw, sb, v_in, x0)
     sweeps = np.zeros(batch, np.int64)
     status = np.full(batch, CONVERGED, np.int64)
     smax = sw.max()
