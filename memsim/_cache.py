@@ -20,7 +20,7 @@ import shutil
 import time
 from pathlib import Path
 
-__all__ = ["DIRECTORY", "configure", "prune", "source_digest"]
+__all__ = ["DIRECTORY", "base_directory", "configure", "prune", "source_digest"]
 
 
 def source_digest(root: Path) -> str:
@@ -39,6 +39,15 @@ def source_digest(root: Path) -> str:
     return h.hexdigest()
 
 
+def base_directory() -> Path:
+    """``$NUMBA_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/memsim/numba``
+    (``~/.cache/memsim/numba``): the versions' directories live below it."""
+    env = os.environ.get("NUMBA_CACHE_DIR")
+    if env:
+        return Path(env)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "memsim" / "numba"
+
+
 def configure() -> Path:
     """Point numba's cache at this source version's directory and return it.
 
@@ -47,11 +56,10 @@ def configure() -> Path:
     """
     import numba
 
-    base = os.environ.get("NUMBA_CACHE_DIR") or str(
-        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "memsim" / "numba")
-    path = Path(base) / source_digest(Path(__file__).parent)
+    base = base_directory()
+    path = base / source_digest(Path(__file__).parent)
     setattr(numba.config, "CACHE_DIR", str(path))  # noqa: B010 (no stub for numba.config)
-    prune(Path(base), keep=path.name)
+    prune(base, keep=path.name)
     return path
 
 

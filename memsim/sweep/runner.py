@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from memsim._cache import base_directory
 from memsim.errors import MemsimError, ParameterError
 from memsim.sweep.spec import SweepSpec, SweepTask
 from memsim.sweep.store import Store, check_store
@@ -96,17 +97,14 @@ class SweepSummary:
 
 
 def numba_cache_dir() -> str:
-    """Where workers cache numba compilations: ``$NUMBA_CACHE_DIR`` if set, else
-    ``$XDG_CACHE_HOME/memsim/numba`` (``~/.cache/memsim/numba``).
+    """The numba cache base the workers get as ``NUMBA_CACHE_DIR``: the client's own
+    (:func:`memsim._cache.base_directory`), so workers and client, importing the same memsim
+    sources, share one compiled-kernel directory below it.
 
     >>> isinstance(numba_cache_dir(), str)
     True
     """
-    env = os.environ.get("NUMBA_CACHE_DIR")
-    if env:
-        return env
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return str(Path(base) / "memsim" / "numba")
+    return str(base_directory())
 
 
 def _local_workers() -> int:
