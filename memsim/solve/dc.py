@@ -317,9 +317,10 @@ def _pack(net: Network, g: np.ndarray, v: np.ndarray, terms: Terminals,
     plus, minus = slot[net.edges[:, 0]], slot[net.edges[:, 1]]
     at = np.flatnonzero((plus >= 0) | (minus >= 0))
     i_e = g[at, None] * (v[net.edges[at, 0]] - v[net.edges[at, 1]])
+    p, m = plus[at], minus[at]
     leave = np.zeros((n_in + len(net.outputs), v.shape[1]))
-    np.add.at(leave, plus[at][plus[at] >= 0], i_e[plus[at] >= 0])
-    np.subtract.at(leave, minus[at][minus[at] >= 0], i_e[minus[at] >= 0])
+    np.add.at(leave, p[p >= 0], i_e[p >= 0])
+    np.subtract.at(leave, m[m >= 0], i_e[m >= 0])
     i_in = np.where(terms.driven[:, None], leave[:n_in], 0.0)
     i_out = np.where(terms.grounded[:, None], -leave[n_in:], 0.0)
     sq = (lambda a: a[..., 0]) if single else (lambda a: a)
