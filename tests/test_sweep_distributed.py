@@ -5,7 +5,6 @@ The machinery is the point, so the sweep is mostly the fast abstract model (abou
 compute per task), with one small circuit point so circuit tasks also cross the wire.
 """
 
-import hashlib
 import os
 import signal
 import socket
@@ -293,10 +292,6 @@ def test_worker_killed_mid_sweep_loses_and_duplicates_nothing(own_cluster, refer
     assert table(path) == reference  # every task once, same numbers
 
 
-def digests(folder):
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
-
-
 def memsim_cli(*args, timeout=60):
     return subprocess.run(MEMSIM + [str(a) for a in args], capture_output=True, text=True,
                           env=env(), timeout=timeout)
@@ -318,27 +313,22 @@ def partial_store(tmp_path_factory):
 
 
 @pytest.fixture
-def stores(tmp_path, partial_store):
+def stores(foreign_stores, partial_store):
     """A partial memsim store, a text file and another application's SQLite database."""
-    (tmp_path / "old.sqlite").write_bytes(partial_store.read_bytes())
-    (tmp_path / "notes.txt").write_text("do not overwrite me\n")
-    con = sqlite3.connect(tmp_path / "other.sqlite")
-    con.execute("CREATE TABLE results (key TEXT)")
-    con.execute("INSERT INTO results VALUES ('precious')")
-    con.commit()
-    con.close()
-    (tmp_path / "s.toml").write_text(TEXT)
-    return tmp_path
+    (foreign_stores / "old.sqlite").write_bytes(partial_store.read_bytes())
+    (foreign_stores / "s.toml").write_text(TEXT)
+    return foreign_stores
 
 
-def test_unreachable_scheduler_is_one_line_and_touches_no_store(reference, stores):
-    before = digests(stores)
+def test_unreachable_scheduler_is_one_line_and_touches_no_store(reference, stores,
+                                                               folder_digests):
+    before = folder_digests(stores)
     address = f"tcp://127.0.0.1:{free_port()}"  # nothing listens there
     for store in (stores / "old.sqlite", stores / "new.sqlite"):
         res = memsim_cli("sweep", stores / "s.toml", "--store", store, "--scheduler", address,
                          "--connect-timeout", "2", "--no-progress")
         assert_one_line_error(res, f"cannot reach the Dask scheduler at {address} within 2 s")
-    assert digests(stores) == before  # the partial store unchanged, no new store created
+    assert folder_digests(stores) == before  # the partial store unchanged, no new store created
 
 
 @pytest.mark.parametrize(("address", "message"), [
@@ -348,17 +338,17 @@ def test_unreachable_scheduler_is_one_line_and_touches_no_store(reference, store
     ("tpc://127.0.0.1:8786", "unknown address scheme 'tpc'"),
     ("", "missing port number"),
 ])
-def test_malformed_scheduler_address_is_one_line_and_touches_no_store(stores, address,
-                                                                      message):
-    before = digests(stores)
+def test_malformed_scheduler_address_is_one_line_and_touches_no_store(stores, folder_digests,
+                                                                      address, message):
+    before = folder_digests(stores)
     for store in (stores / "old.sqlite", stores / "new.sqlite"):
         res = memsim_cli("sweep", stores / "s.toml", "--store", store, "--scheduler", address,
                          "--connect-timeout", "2", "--no-progress")
         assert_one_line_error(res, f"{address!r} is not a Dask scheduler address ({message}")
-    assert digests(stores) == before
+    assert folder_digests(stores) == before
 
 
-def test_bad_sweep_file_or_store_on_a_live_cluster(cluster, stores):
+def test_bad_sweep_file_or_store_on_a_live_cluster(cluster, stores, folder_digests):
     """The errors come before anything is submitted, and leave every file as it was."""
     (stores / "bad.toml").write_text(TEXT.replace("block = 1200", "block = 0"))
     (stores / "typo.toml").write_text(TEXT.replace("[[grid]]", "[[grids]]", 1))
@@ -372,18 +362,18 @@ def test_bad_sweep_file_or_store_on_a_live_cluster(cluster, stores):
         ("s.toml", "other.sqlite", "other.sqlite is an SQLite database of another "
          "application"),
     ]
-    before = digests(stores)
+    before = folder_digests(stores)
     for sweep_file, store, message in cases:
         res = memsim_cli("sweep", stores / sweep_file, "--store", stores / store,
                          "--scheduler", cluster.address, "--no-progress")
         assert_one_line_error(res, message)
-        assert digests(stores) == before, (sweep_file, store)
+        assert folder_digests(stores) == before, (sweep_file, store)
     # the default local cluster: the store is refused before any worker starts
     for store in ("notes.txt", "other.sqlite"):
         res = memsim_cli("sweep", stores / "s.toml", "--store", stores / store, "--workers", 1,
                          "--no-progress")
         assert_one_line_error(res, f"{store} is ")
-        assert digests(stores) == before, store
+        assert folder_digests(stores) == before, store
     with cluster.client() as c:  # nothing reached the cluster
         assert not c.run_on_scheduler(
             lambda dask_scheduler: [k for k in dask_scheduler.tasks

@@ -1,8 +1,6 @@
 """`memsim sweep --sync`, `memsim results`, `memsim report`, run in-process."""
 
 import csv
-import hashlib
-import sqlite3
 import sys
 
 import pytest
@@ -150,10 +148,6 @@ def test_report_writes_figures_and_says_where(swept, capsys):
                for c in cap)
 
 
-def digest(path):
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 @pytest.mark.parametrize(("argv", "message"), [
     (["sweep", "{d}/bad.toml", "--sync", "--store", "{d}/s.sqlite"],
      "{d}/bad.toml: grid[0].topology: unknown value 'ring'; allowed: crossbar, layered, random"),
@@ -169,25 +163,21 @@ def digest(path):
     (["sweep", "{d}/s.toml", "--workers", "0", "--store", "{d}/s.sqlite"],
      "workers: need at least one worker, got 0"),
 ])
-def test_errors_are_one_line_and_touch_no_store(swept, tmp_path, capsys, argv, message):
+def test_errors_are_one_line_and_touch_no_store(swept, foreign_stores, folder_digests, capsys,
+                                                argv, message):
+    tmp_path = foreign_stores
     d = str(tmp_path)
     (tmp_path / "s.toml").write_text(TEXT)
     (tmp_path / "bad.toml").write_text(TEXT.replace('model = "abstract"\nsizes',
                                                     'model = "abstract"\ntopology = "ring"\n'
                                                     'sizes'))
-    (tmp_path / "notes.txt").write_text("do not overwrite me\n")
-    con = sqlite3.connect(tmp_path / "other.sqlite")
-    con.execute("CREATE TABLE results (key TEXT)")
-    con.execute("INSERT INTO results VALUES ('precious')")
-    con.commit()
-    con.close()
     (tmp_path / "s.sqlite").write_bytes((swept / "s.sqlite").read_bytes())
-    before = {p.name: digest(p) for p in tmp_path.iterdir()}
+    before = folder_digests(tmp_path)
     assert main([a.format(d=d) for a in argv]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("memsim: error: "), err
     assert message.format(d=d) in err
-    assert {p.name: digest(p) for p in tmp_path.iterdir()} == before
+    assert folder_digests(tmp_path) == before
 
 
 def test_sweep_option_selects_the_tasks_of_one_sweep_file(swept, tmp_path, capsys):
