@@ -103,7 +103,6 @@ def circuit_file(spec: str) -> Any:  # -> Path
     from pathlib import Path
 
     from memsim.circuit import circuit_path
-    from memsim.errors import CircuitFileError
 
     path = Path(spec)
     if path.exists() or path.suffix.lower() not in ("", ".toml") or "/" in spec:

@@ -323,10 +323,7 @@ def _floors(gd, sw, v_in, x, floor):
     s * eps * |x|; residuals below FLOOR_ULPS times that are round-off, for any solver.
     """
     rows, cols, nb = x.shape
-    smax = 0.0
-    for i in range(rows):
-        for j in range(cols):
-            smax = max(smax, sw[i, j])
+    smax = sw.max()
     xmax = np.zeros(nb)
     _max_abs(x, xmax)
     for k in range(nb):
@@ -677,10 +674,7 @@ def line_relax(gd, sw, lw, iw, lb, ib, v_in, x, rtol, maxiter, b, t):
         :data:`SLOW` (:func:`solve_lines` then hands ``x`` over to CG; ``b`` is not set).
     """
     rows, cols, nb = x.shape
-    smax = 0.0
-    for i in range(rows):
-        for j in range(cols):
-            smax = max(smax, sw[i, j])
+    smax = sw.max()
     res = np.zeros(nb)
     res_old = np.full(nb, np.inf)
     i_max = np.zeros(nb)
@@ -779,10 +773,7 @@ def line_relax1(gd, sw, lw, iw, lb, ib, v_in, x, rtol, maxiter, b, t):
     The word-line recurrences run ``GROUP`` lines at a time, interleaved, so that their
     latency chains overlap; the bit lines advance together."""
     rows, cols = x.shape
-    smax = 0.0
-    for i in range(rows):
-        for j in range(cols):
-            smax = max(smax, sw[i, j])
+    smax = sw.max()
     _residual1(gd, sw, lb, ib, v_in, x, t, b)  # bits of the guess into b, residual into t
     res = 0.0
     xmax = 0.0
