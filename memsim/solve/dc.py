@@ -28,7 +28,11 @@ from memsim.devices.models import Model
 from memsim.errors import FloatingSubnetworkWarning, ParameterError, SolverError
 from memsim.solve.crossbar import CrossbarSystem, crossbar_applicable
 
-__all__ = ["DCResult", "NodalSystem", "Terminals", "solve_dc", "terminals"]
+__all__ = [
+    "DCResult", "NodalSystem", "Terminals", "fixed_nodes", "floating_nodes", "free_nodes",
+    "solve_dc",
+    "terminals",
+]
 
 DENSE_MAX = 400
 """Largest number of free nodes solved with dense Cholesky; above it, sparse LU."""
@@ -92,6 +96,48 @@ def _check_state(net: Network, state: np.ndarray | None) -> np.ndarray:
     return x
 
 
+def fixed_nodes(net: Network, terms: Terminals) -> np.ndarray:
+    """Nodes (N,) bool held by a source under ``terms``: ground, driven inputs, grounded
+    outputs."""
+    fixed = net.roles == Role.GROUND
+    fixed[net.inputs[terms.driven]] = True
+    fixed[net.outputs[terms.grounded]] = True
+    return fixed
+
+
+def floating_nodes(net: Network, terms: Terminals) -> tuple[np.ndarray, np.ndarray]:
+    """Connected component of every node through the edges that conduct (pruned edges do
+    not), and which nodes float: those whose component touches no fixed node."""
+    e = net.edges[net.model != Model.OPEN]
+    n = net.n_nodes
+    adj = sp.coo_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(n, n))
+    _, comp = csgraph.connected_components(adj, directed=False)
+    anchored = np.zeros(comp.max() + 1, bool)
+    anchored[comp[fixed_nodes(net, terms)]] = True
+    return comp, ~anchored[comp]
+
+
+def free_nodes(net: Network, terms: Terminals, *, warn: bool = True,
+               stacklevel: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the nodes KCL solves for (bulk and floating terminals that some source
+    reaches), and the floating mask (N,) of the rest that no source reaches (held at 0 V).
+
+    Warns with :class:`~memsim.errors.FloatingSubnetworkWarning` when some part floats;
+    ``stacklevel`` 2 points at the caller.
+    """
+    _, floating = floating_nodes(net, terms)
+    if warn and floating.any():
+        names = [net.node_names[k] for k in np.flatnonzero(floating)[:8]]
+        warnings.warn(
+            f"{int(floating.sum())} node(s) of {net.name!r} touch no driven or grounded "
+            f"terminal ({', '.join(names)}{', ...' if floating.sum() > 8 else ''}); "
+            "they are held at 0 V and carry no current",
+            FloatingSubnetworkWarning,
+            stacklevel=stacklevel,
+        )
+    return np.flatnonzero(~fixed_nodes(net, terms) & ~floating), floating
+
+
 class NodalSystem:
     """The factorized nodal system of a network for fixed conductances and terminals.
 
@@ -113,28 +159,9 @@ class NodalSystem:
     def __init__(self, net: Network, g: np.ndarray, terms: Terminals, *, warn: bool = True,
                  stacklevel: int = 2):
         self.net, self.g, self.terms = net, np.asarray(g, float), terms
-        n = net.n_nodes
-        fixed = net.roles == Role.GROUND
-        fixed[net.inputs[terms.driven]] = True
-        fixed[net.outputs[terms.grounded]] = True
-        live = net.model != Model.OPEN
-        e = net.edges[live]
-        adj = sp.coo_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(n, n))
-        _, comp = csgraph.connected_components(adj, directed=False)
-        anchored = np.zeros(comp.max() + 1, bool)
-        anchored[comp[fixed]] = True
-        self.floating = ~anchored[comp]
-        if warn and self.floating.any():
-            names = [net.node_names[k] for k in np.flatnonzero(self.floating)[:8]]
-            warnings.warn(
-                f"{int(self.floating.sum())} node(s) of {net.name!r} touch no driven or grounded "
-                f"terminal ({', '.join(names)}{', ...' if self.floating.sum() > 8 else ''}); "
-                "they are held at 0 V and carry no current",
-                FloatingSubnetworkWarning,
-                stacklevel=stacklevel,
-            )
+        fixed = fixed_nodes(net, terms)
+        self.free, self.floating = free_nodes(net, terms, warn=warn, stacklevel=stacklevel + 1)
         self.fixed = fixed
-        self.free = np.flatnonzero(~fixed & ~self.floating)
         self.fixed_idx = np.flatnonzero(fixed)
         lap = (net.incidence() @ sp.diags(self.g) @ net.incidence().T).tocsr()
         self.l_ff = lap[self.free][:, self.free]

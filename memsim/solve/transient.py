@@ -40,7 +40,7 @@ from memsim.devices.kernels import conductances, rates
 from memsim.devices.models import Model
 from memsim.errors import ParameterError, SolverError
 from memsim.solve.crossbar import crossbar_applicable, crossbar_node_voltages, crossbar_segments
-from memsim.solve.dc import NodalSystem, OutputSpec, Terminals, _check_state, terminals
+from memsim.solve.dc import OutputSpec, Terminals, _check_state, free_nodes, terminals
 from memsim.solve.drives import Drive, DriveTable, _eval, drive_table
 from memsim.solve.drives import breakpoints as drive_breakpoints
 from memsim.solve.envelope import node_voltages_envelope, structure
@@ -388,10 +388,9 @@ class _Plan:
 
 def _plan(net: Network, terms: Terminals) -> _Plan:
     # Floating components are found once (topology does not change during a run).
-    probe = NodalSystem(net, np.ones(net.n_edges) * (net.model != Model.OPEN), terms,
-                        stacklevel=4)  # user -> simulate -> _plan -> NodalSystem
+    free, _ = free_nodes(net, terms, stacklevel=4)  # user -> simulate -> _plan -> here
     free_index = np.full(net.n_nodes, -1, np.int64)
-    free_index[probe.free] = np.arange(len(probe.free))
+    free_index[free] = np.arange(len(free))
     src = np.full(net.n_nodes, -1, np.int64)
     for k, node in enumerate(net.inputs):
         if terms.driven[k]:
@@ -407,7 +406,7 @@ def _plan(net: Network, terms: Terminals) -> _Plan:
         layout = (np.asarray(lay.word), np.asarray(lay.bit), np.asarray(lay.device), seg_word,
                   seg_bit, np.asarray(net.inputs), v0)
         solver: tuple = (CROSSBAR, empty, empty, empty, *layout)
-    elif len(probe.free) > DENSE_MAX_FREE:
+    elif len(free) > DENSE_MAX_FREE:
         solver = (ENVELOPE, *structure(net.edges[net.model != Model.OPEN], free_index), *layout)
     else:
         solver = (DENSE, empty, empty, empty, *layout)

@@ -59,13 +59,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
 
 from memsim.circuit.network import Network, Role
 from memsim.devices.models import Model, Window
 from memsim.errors import ParameterError
-from memsim.solve.dc import OutputSpec, terminals
+from memsim.solve.dc import OutputSpec, Terminals, fixed_nodes, floating_nodes, terminals
 from memsim.solve.drives import DC, PWL, Drive, Pulse, Sine
 
 __all__ = [
@@ -326,10 +324,7 @@ def threshold_form(net: Network, drive: Any = None, *, outputs: OutputSpec = "gr
         raise ParameterError("threshold", f"use 'auto', 'xspice' or 'subckt', got {threshold!r}")
     if threshold != "auto":
         return threshold
-    held = net.roles == Role.GROUND
-    drives = input_drives(net, drive)
-    held[net.inputs[[d is not None for d in drives]]] = True
-    held[net.outputs[terminals(net, outputs=outputs).grounded]] = True
+    held = fixed_nodes(net, _terminals(net, drive, outputs))
     ends = net.edges[net.model == Model.THRESHOLD]
     return "xspice" if held[ends].all() else "subckt"
 
@@ -415,20 +410,17 @@ def floating_parts(net: Network, drive: Any = None, *,
     >>> floating_parts(net, [1.0, None]), floating_parts(net, None, outputs="float")
     ([], [array([0, 1, 2, 3, 4])])
     """
-    n = net.n_nodes
-    fixed = net.roles == Role.GROUND
-    held = [d is not None for d in input_drives(net, drive)]
-    fixed[net.inputs[held]] = True
-    fixed[net.outputs[terminals(net, outputs=outputs).grounded]] = True
-    live = net.edges[net.model != Model.OPEN]
-    adj = sp.coo_matrix((np.ones(len(live)), (live[:, 0], live[:, 1])), shape=(n, n))
-    count, comp = connected_components(adj, directed=False)
-    anchored = np.zeros(count, bool)
-    anchored[comp[fixed]] = True
-    touched = np.zeros(n, bool)
-    touched[live.ravel()] = True
-    return [np.flatnonzero((comp == c) & touched) for c in range(count)
-            if not anchored[c] and touched[comp == c].any()]
+    comp, floating = floating_nodes(net, _terminals(net, drive, outputs))
+    touched = np.zeros(net.n_nodes, bool)
+    touched[net.edges[net.model != Model.OPEN].ravel()] = True
+    return [np.flatnonzero((comp == c) & touched)
+            for c in np.unique(comp[floating & touched]).tolist()]
+
+
+def _terminals(net: Network, drive: Any, outputs: OutputSpec) -> Terminals:
+    """The terminal configuration of an export: inputs with a drive are driven."""
+    driven = np.array([d is not None for d in input_drives(net, drive)], bool)
+    return Terminals(driven=driven, grounded=terminals(net, outputs=outputs).grounded)
 
 
 # --------------------------------------------------------------------------- the netlist
