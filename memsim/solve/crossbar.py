@@ -517,6 +517,21 @@ def _sweep_schur1(gd, sw, lb, ib, p, t, q):
 
 
 @njit(cache=True)
+def _solve_word_group(lw, iw, z, i0, i1):
+    """z[i] = (block i of A_w)^-1 z[i] in place for word lines i0 <= i < i1 (2-D z), the
+    lines' recurrences interleaved so that their latency chains overlap."""
+    cols = z.shape[1]
+    for j in range(1, cols):
+        for i in range(i0, i1):
+            z[i, j] -= lw[i, j] * z[i, j - 1]
+    for i in range(i0, i1):
+        z[i, cols - 1] *= iw[i, cols - 1]
+    for j in range(cols - 2, -1, -1):
+        for i in range(i0, i1):
+            z[i, j] = z[i, j] * iw[i, j] - lw[i, j + 1] * z[i, j + 1]
+
+
+@njit(cache=True)
 def _sweep_update1(lw, iw, alpha, p, q, x, r, z):
     """:func:`_sweep_update` for one right-hand side; returns (max|r|, <r, z>).
 
@@ -533,15 +548,8 @@ def _sweep_update1(lw, iw, alpha, p, q, x, r, z):
                 rr = r[i, j] - alpha * q[i, j]
                 r[i, j] = rr
                 res = max(res, abs(rr))
-            z[i, 0] = r[i, 0]
-        for j in range(1, cols):
-            for i in range(i0, i1):
-                z[i, j] = r[i, j] - lw[i, j] * z[i, j - 1]
-        for i in range(i0, i1):
-            z[i, cols - 1] *= iw[i, cols - 1]
-        for j in range(cols - 2, -1, -1):
-            for i in range(i0, i1):
-                z[i, j] = z[i, j] * iw[i, j] - lw[i, j + 1] * z[i, j + 1]
+                z[i, j] = rr
+        _solve_word_group(lw, iw, z, i0, i1)
         for i in range(i0, i1):
             for j in range(cols):
                 rz += r[i, j] * z[i, j]
@@ -804,15 +812,9 @@ def line_relax1(gd, sw, lw, iw, lb, ib, v_in, x, rtol, maxiter, b, t):
         for i0 in range(0, rows, GROUP):
             i1 = min(i0 + GROUP, rows)
             for i in range(i0, i1):
-                x[i, 0] = gd[i, 0] * (bits[i, 0] - v_in[i])
-            for j in range(1, cols):
-                for i in range(i0, i1):
-                    x[i, j] = gd[i, j] * (bits[i, j] - v_in[i]) - lw[i, j] * x[i, j - 1]
-            for i in range(i0, i1):
-                x[i, cols - 1] *= iw[i, cols - 1]
-            for j in range(cols - 2, -1, -1):
-                for i in range(i0, i1):
-                    x[i, j] = x[i, j] * iw[i, j] - lw[i, j + 1] * x[i, j + 1]
+                for j in range(cols):
+                    x[i, j] = gd[i, j] * (bits[i, j] - v_in[i])
+            _solve_word_group(lw, iw, x, i0, i1)
             for i in range(i0, i1):
                 i_max = max(i_max, sw[i, 0] * abs(x[i, 0]))
                 if i == 0:
