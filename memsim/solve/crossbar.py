@@ -49,16 +49,13 @@ from __future__ import annotations
 import os
 import weakref
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
 
 import numpy as np
 from numba import njit
 
 from memsim.circuit.network import Network, Role
 from memsim.errors import ParameterError, SolverError
-
-if TYPE_CHECKING:
-    from memsim.solve.dc import Terminals
+from memsim.solve.topology import Terminals
 
 __all__ = [
     "CrossbarSystem",
