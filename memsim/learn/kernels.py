@@ -27,7 +27,7 @@ from memsim.devices.kernels import rate as exact_rate
 from memsim.devices.models import Model
 from memsim.learn.extremal import train_extremal
 from memsim.solve.linalg import block_plan, nodal_work, plan_blocks, terminal_currents
-from memsim.solve.pulse import PulseWork, integrate_pulse, pulse, pulse_work
+from memsim.solve.pulse import pulse, pulse_arrays, pulse_work, with_parts
 from memsim.solve.topology import adjacency, free_index_into, label_components
 from memsim.solve.topology import free_index as free_nodes
 
@@ -174,7 +174,7 @@ def _terminals(pattern, scale, inactive_fixed, in_nodes, out_nodes, grounded, gr
     return fixed, value
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _apply(run, work, plans, slot, x, x_out, duration, proto, edges, model, params, live, ptr,
            nbr, nbr_edge):
     """One pulse under the terminals in ``run.fixed`` / ``run.value``: node roles, blocks,
@@ -190,7 +190,6 @@ def _apply(run, work, plans, slot, x, x_out, duration, proto, edges, model, para
             if seen[slot, a] != fixed[a]:
                 same = False
                 break
-    nodal = work.nodal
     if not same:
         free_index_into(fixed, live, ptr, nbr, nbr_edge, run.labels, run.stack, run.anchored,
                         run.free)
@@ -198,14 +197,19 @@ def _apply(run, work, plans, slot, x, x_out, duration, proto, edges, model, para
         for a in range(fixed.shape[0]):
             seen[slot, a] = fixed[a]
         run.slot_live[slot] = run.live_version[0]
+        nodal = work.nodal
         if keep > nodal.s.shape[0] or elim > nodal.c.shape[0]:
             nodal = nodal_work(fixed.shape[0], edges.shape[0], max(keep, nodal.s.shape[0]),
                                max(elim, nodal.c.shape[0]))
-    work = PulseWork(work.g, work.v, work.k, work.xs, work.pw, work.times, work.coefs, plan,
-                     nodal)
-    energy, p0 = integrate_pulse(x, edges, model, params, run.value, duration,
-                                 proto.substeps, proto.pulse_tol, proto.event_tol, work, x_out,
-                                 run.v0, run.g0)
+            work = with_parts(work, plan, nodal)
+    nodal = work.nodal
+    energy, p0 = pulse_arrays(
+        x, x_out, run.v0, run.g0, edges, model, params, run.value, duration, proto.substeps,
+        proto.pulse_tol, proto.event_tol, work.g, work.v, work.k, work.xs, work.pw, work.times,
+        work.coefs, work.xb, work.mb, work.pb, work.eb, work.gb, work.ident, plan.count,
+        plan.node_ptr, plan.n_elim, plan.edge_ptr, plan.kept_edges, plan.local, plan.edges,
+        plan.nodes, nodal.s, nodal.c, nodal.cs, nodal.rc, nodal.y, nodal.d, nodal.rhs,
+        nodal.dfix, nodal.gc, nodal.key)
     return work, energy, p0
 
 

@@ -165,7 +165,8 @@ class BlockPlan(NamedTuple):
     n_elim: np.ndarray  # (N + 1,) size of each block's eliminated independent set
     local: np.ndarray  # (N,) node -> position within its block, -1 for non-free nodes
     edge_ptr: np.ndarray  # (N + 2,) block b's edges: edges[edge_ptr[b]:edge_ptr[b + 1]]
-    edges: np.ndarray  # (E,) live edges, by block
+    edges: np.ndarray  # (E,) live edges, by block; those touching no eliminated node first
+    kept_edges: np.ndarray  # (N + 1,) how many of block b's edges touch no eliminated node
     labels: np.ndarray  # (N,) work: component of each free node
     order: np.ndarray  # (N,) work
     stack: np.ndarray  # (N + 1,) work
@@ -197,8 +198,9 @@ def block_plan(n_nodes, n_edges):
     return BlockPlan(np.zeros(2, np.int64), np.zeros(n_nodes + 2, np.int64),
                      np.zeros(n_nodes, np.int64), np.zeros(n_nodes + 1, np.int64),
                      np.full(n_nodes, -1, np.int64), np.zeros(n_nodes + 2, np.int64),
-                     np.zeros(n_edges, np.int64), np.zeros(n_nodes, np.int64),
-                     np.zeros(n_nodes, np.int64), np.zeros(n_nodes + 1, np.int64))
+                     np.zeros(n_edges, np.int64), np.zeros(n_nodes + 1, np.int64),
+                     np.zeros(n_nodes, np.int64), np.zeros(n_nodes, np.int64),
+                     np.zeros(n_nodes + 1, np.int64))
 
 
 @njit(cache=True)
@@ -327,12 +329,19 @@ def plan_blocks(free_index, live, ptr, nbr, nbr_edge, edges, plan):
         ptr_e[b + 1] += ptr_e[b]
     for b in range(nb):
         stack[b] = ptr_e[b]
-    for e in range(edges.shape[0]):
-        if live[e]:
-            p, q = edges[e, 0], edges[e, 1]
-            b = labels[p] if labels[p] >= 0 else (labels[q] if labels[q] >= 0 else count)
-            plan.edges[stack[b]] = e
-            stack[b] += 1
+    for touching in range(2):  # edges with no eliminated end first, then the others
+        for e in range(edges.shape[0]):
+            if live[e]:
+                p, q = edges[e, 0], edges[e, 1]
+                b = labels[p] if labels[p] >= 0 else (labels[q] if labels[q] >= 0 else count)
+                lp, lq = local[p], local[q]
+                elim = (0 <= lp < n_elim[b]) or (0 <= lq < n_elim[b])
+                if elim == (touching == 1):
+                    plan.edges[stack[b]] = e
+                    stack[b] += 1
+        if touching == 0:
+            for b in range(nb):
+                plan.kept_edges[b] = stack[b] - ptr_e[b]
     return max_keep, max_elim
 
 
@@ -405,14 +414,15 @@ def solve_block(b, plan, edges, g, value, v, work):
         If the block's matrix is not positive definite (cannot happen for a free block with
         positive conductances).
     """
-    block_voltages(b, plan.node_ptr, plan.n_elim, plan.edge_ptr, plan.count[1], plan.local,
-                   plan.edges, plan.nodes, edges, g, value, v, work.s, work.c, work.cs,
-                   work.rc, work.y, work.d, work.rhs, work.dfix, work.gc, work.key)
+    block_voltages(b, plan.node_ptr, plan.n_elim, plan.edge_ptr, plan.kept_edges,
+                   plan.count[1], plan.local, plan.edges, plan.nodes, edges, g, value, v,
+                   work.s, work.c, work.cs, work.rc, work.y, work.d, work.rhs, work.dfix,
+                   work.gc, work.key)
 
 
 @njit(cache=True)
-def block_voltages(b, node_ptr, n_elim, edge_ptr, epoch, local, order, nodes, edges, g, value,
-                   v, s, c, cs, rc, y, d, rhs, dfix, gc, key):
+def block_voltages(b, node_ptr, n_elim, edge_ptr, kept_edges, epoch, local, order, nodes, edges,
+                   g, value, v, s, c, cs, rc, y, d, rhs, dfix, gc, key):
     """:func:`solve_block` with the arrays of the plan and the work passed one by one, for
     loops that solve many times: taking an array out of a NamedTuple costs a reference-count
     update, as much as a small block's arithmetic."""
@@ -425,12 +435,12 @@ def block_voltages(b, node_ptr, n_elim, edge_ptr, epoch, local, order, nodes, ed
         small_block_voltages(j0, j1, n0, nn, order, nodes, local, edges, g, value, v, s, y,
                              dfix)
         return
+    jk = j0 + kept_edges[b]  # order[j0:jk]: edges of kept nodes only; order[jk:j1]: the rest
     cached = key[0] == epoch and key[1] == b
     if cached:
-        for k in range(j0, j1):
+        for k in range(jk, j1):
             e = order[k]
-            lp, lq = local[edges[e, 0]], local[edges[e, 1]]
-            if ((0 <= lp < ne) or (0 <= lq < ne)) and g[e] != gc[e]:
+            if g[e] != gc[e]:
                 cached = False
                 break
     first = ne if cached else 0
@@ -448,7 +458,7 @@ def block_voltages(b, node_ptr, n_elim, edge_ptr, epoch, local, order, nodes, ed
         for i in range(ne):
             for j in range(nk):
                 c[i, j] = 0.0
-    for k in range(j0, j1):
+    for k in range(j0, jk if cached else j1):
         e = order[k]
         ge = g[e]
         if ge == 0.0:
@@ -458,8 +468,6 @@ def block_voltages(b, node_ptr, n_elim, edge_ptr, epoch, local, order, nodes, ed
         if 0 <= lq < ne:  # an eliminated end first, in lp
             lp, lq, p, q = lq, lp, q, p
         if 0 <= lp < ne:
-            if cached:
-                continue
             gc[e] = ge
             d[lp] += ge
             if lq >= 0:

@@ -39,7 +39,7 @@ import numpy as np
 from numba import njit
 
 from memsim.devices.kernels import bounded, clip_unit, conductance_at, drift, drift_slope
-from memsim.devices.models import Model
+from memsim.devices.models import N_PARAMS, Model
 from memsim.solve.linalg import (
     DENSE_BLOCK,
     BlockPlan,
@@ -62,7 +62,9 @@ __all__ = [
     "event_step",
     "integrate_pulse",
     "pulse",
+    "pulse_arrays",
     "pulse_work",
+    "with_parts",
 ]
 
 EVENT_TOL = 1e-6
@@ -85,6 +87,12 @@ class PulseWork(NamedTuple):
     pw: np.ndarray  # (7,) stage powers
     times: np.ndarray  # (E,) predicted bound arrivals within a step
     coefs: np.ndarray  # (E,) their weights in the event error
+    xb: np.ndarray  # (E,) states, in block order (the order of plan.edges)
+    mb: np.ndarray  # (E,) model codes, in block order
+    pb: np.ndarray  # (E, N_PARAMS) parameter rows, in block order
+    eb: np.ndarray  # (E, 2) edges, in block order
+    gb: np.ndarray  # (E,) conductances at the start, in block order
+    ident: np.ndarray  # (E,) 0, 1, ...: block order is the order of the copies
     plan: BlockPlan
     nodal: NodalWork
 
@@ -94,7 +102,17 @@ def pulse_work(n_nodes, n_edges):
     """Work arrays for a network of this size (the nodal part grows on demand)."""
     return PulseWork(np.zeros(n_edges), np.zeros(n_nodes), np.zeros((7, n_edges)),
                      np.zeros(n_edges), np.zeros(7), np.zeros(n_edges), np.zeros(n_edges),
-                     block_plan(n_nodes, n_edges), nodal_work(n_nodes, n_edges, 0, 0))
+                     np.zeros(n_edges), np.zeros(n_edges, np.int64),
+                     np.zeros((n_edges, N_PARAMS)), np.zeros((n_edges, 2), np.int64),
+                     np.zeros(n_edges), np.arange(n_edges), block_plan(n_nodes, n_edges),
+                     nodal_work(n_nodes, n_edges, 0, 0))
+
+
+@njit(cache=True)
+def with_parts(work, plan, nodal):
+    """``work`` with another block plan and nodal work."""
+    return PulseWork(work.g, work.v, work.k, work.xs, work.pw, work.times, work.coefs, work.xb,
+                     work.mb, work.pb, work.eb, work.gb, work.ident, plan, nodal)
 
 
 @njit(cache=True, inline="always")
@@ -179,8 +197,8 @@ def _landed(x, r):
 
 @njit(cache=True)
 def _integrate(nb, x, duration, n_sub, tol, event_tol, edges, model, params, value,
-               g, v, k, xs, pw, times, coefs, v0, g0, node_ptr, n_elim, edge_ptr, epoch, local,
-               order, nodes, s, c, cs, rc, y, d, rhs, dfix, gc, key):
+               g, v, k, xs, pw, times, coefs, v0, g0, node_ptr, n_elim, edge_ptr, kept_edges,
+               epoch, local, order, nodes, s, c, cs, rc, y, d, rhs, dfix, gc, key):
     """Integrate the devices of the ``nb`` blocks through the pulse (states ``x`` advanced in
     place), each block on its own: classical RK4 with ``n_sub`` steps if ``tol <= 0``, else
     adaptive Dormand-Prince 5(4). The first solve also fills ``v0`` and
@@ -229,8 +247,9 @@ def _integrate(nb, x, duration, n_sub, tol, event_tol, edges, model, params, val
                         v[node] = isum / gsum
                         dfix[node] = gsum
                     elif n1 - n0 > DENSE_BLOCK:
-                        block_voltages(b, node_ptr, n_elim, edge_ptr, epoch, local, order, nodes,
-                                       edges, g, value, v, s, c, cs, rc, y, d, rhs, dfix, gc, key)
+                        block_voltages(b, node_ptr, n_elim, edge_ptr, kept_edges, epoch, local,
+                                       order, nodes, edges, g, value, v, s, c, cs, rc, y, d,
+                                       rhs, dfix, gc, key)
                     elif n1 - n0 > 1:
                         small_block_voltages(edge_ptr[b], edge_ptr[b + 1], n0, n1 - n0, order,
                                              nodes, local, edges, g, value, v, s, y, dfix)
@@ -355,15 +374,26 @@ def integrate_pulse(x, edges, model, params, value, duration, n_sub, tol, event_
     ``event_tol`` (0 disables that control). Returns the energy dissipated during the pulse
     and the power at its start.
     """
-    g, v, k, xs, pw, times, coefs, plan, nodal = work
-    node_ptr, n_elim, edge_ptr, local, order, nodes = (plan.node_ptr, plan.n_elim,
-                                                       plan.edge_ptr, plan.local, plan.edges,
-                                                       plan.nodes)
-    s, c, cs, rc, y, d, rhs, dfix, gc, key = (nodal.s, nodal.c, nodal.cs, nodal.rc, nodal.y,
-                                              nodal.d, nodal.rhs, nodal.dfix, nodal.gc,
-                                              nodal.key)
-    epoch = plan.count[1]
-    nb = plan.count[0]
+    g, v, k, xs, pw, times, coefs, xb, mb, pb, eb, gb, ident, plan, nodal = work
+    return pulse_arrays(x, x_out, v0, g0, edges, model, params, value, duration, n_sub, tol,
+                        event_tol, g, v, k, xs, pw, times, coefs, xb, mb, pb, eb, gb, ident,
+                        plan.count, plan.node_ptr, plan.n_elim, plan.edge_ptr,
+                        plan.kept_edges, plan.local, plan.edges, plan.nodes, nodal.s, nodal.c,
+                        nodal.cs, nodal.rc, nodal.y, nodal.d, nodal.rhs, nodal.dfix, nodal.gc,
+                        nodal.key)
+
+
+@njit(cache=True)
+def pulse_arrays(x, x_out, v0, g0, edges, model, params, value, duration, n_sub, tol,
+                 event_tol, g, v, k, xs, pw, times, coefs, xb, mb, pb, eb, gb, ident, count,
+                 node_ptr, n_elim, edge_ptr, kept_edges, local, order, nodes, s, c, cs, rc, y,
+                 d, rhs, dfix, gc, key):
+    """:func:`integrate_pulse` with the arrays of the work, its plan and its nodal part
+    passed one by one (in the order of their NamedTuples), for the training loop: every
+    array handed through a call costs a reference-count update, and a pulse of a small
+    network is only some hundred of them."""
+    epoch = count[1]
+    nb = count[0]
     for e in range(x.shape[0]):
         x_out[e] = x[e]
         g0[e] = 0.0
@@ -371,10 +401,26 @@ def integrate_pulse(x, edges, model, params, value, duration, n_sub, tol, event_
         if local[a] < 0:
             v[a] = value[a]
             v0[a] = value[a]
-    energy, p0 = _integrate(nb, x_out, duration, n_sub, tol, event_tol, edges, model,
-                            params, value, g, v, k, xs, pw, times, coefs, v0, g0, node_ptr,
-                            n_elim, edge_ptr, epoch, local, order, nodes, s, c, cs, rc, y, d,
-                            rhs, dfix, gc, key)
+    # The devices in block order, so that each block's loops run over contiguous memory (a
+    # hidden node's devices are spread over the edge list).
+    n_live = edge_ptr[nb]
+    n_par = params.shape[1]
+    for j in range(n_live):
+        e = order[j]
+        xb[j] = x[e]
+        mb[j] = model[e]
+        eb[j, 0] = edges[e, 0]
+        eb[j, 1] = edges[e, 1]
+        for q in range(n_par):
+            pb[j, q] = params[e, q]
+    energy, p0 = _integrate(nb, xb, duration, n_sub, tol, event_tol, eb, mb, pb, value, g, v,
+                            k, xs, pw, times, coefs, v0, gb, node_ptr, n_elim, edge_ptr,
+                            kept_edges, epoch, local, ident, nodes, s, c, cs, rc, y, d, rhs,
+                            dfix, gc, key)
+    for j in range(n_live):
+        e = order[j]
+        x_out[e] = xb[j]
+        g0[e] = gb[j]
     return energy, p0
 
 
@@ -398,8 +444,7 @@ def pulse(x, edges, model, params, free_index, fixed_value, duration, n_sub, tol
         live[e] = model[e] != Model.OPEN
     work = pulse_work(n, ne)
     keep, elim = plan_blocks(free_index, live, ptr, nbr, nbr_edge, edges, work.plan)
-    work = PulseWork(work.g, work.v, work.k, work.xs, work.pw, work.times, work.coefs,
-                     work.plan, nodal_work(n, ne, keep, elim))
+    work = with_parts(work, work.plan, nodal_work(n, ne, keep, elim))
     x_new = np.empty(ne)
     v0 = np.empty(n)
     g0 = np.empty(ne)
