@@ -25,7 +25,8 @@ from memsim.sweep.spec import SweepSpec, SweepTask
 from memsim.sweep.store import Store, check_store
 from memsim.sweep.work import run_task
 
-__all__ = ["SchedulerError", "SweepSummary", "check_address", "numba_cache_dir", "run_sweep"]
+__all__ = ["SchedulerError", "SweepSummary", "check_address", "connect", "numba_cache_dir",
+           "run_sweep"]
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +161,18 @@ def check_address(address: str) -> str:
     return address
 
 
-def _connect(scheduler: str | None, workers: int | None, timeout: float) -> tuple[Any, Any]:
+def connect(scheduler: str | None, workers: int | None, timeout: float) -> tuple[Any, Any]:
+    """A Dask client, and the local cluster it runs on (None for an existing scheduler).
+
+    ``scheduler``: the address of a running scheduler; None starts a ``LocalCluster`` of
+    ``workers`` processes (default: one per CPU this process may use) with one thread each,
+    sharing the numba cache :func:`numba_cache_dir`. Close the client, then the cluster.
+
+    Raises
+    ------
+    SchedulerError
+        If the scheduler cannot be reached within ``timeout`` s, or the cluster cannot start.
+    """
     from distributed import Client, LocalCluster
 
     if not log.isEnabledFor(logging.INFO):
@@ -295,7 +307,7 @@ def run_sweep(
     client = cluster = None
     n_workers = 0
     if not synchronous:
-        client, cluster = _connect(scheduler, workers, connect_timeout)
+        client, cluster = connect(scheduler, workers, connect_timeout)
     try:
         if client is not None:
             n_workers = len(client.scheduler_info().get("workers", {}))

@@ -173,6 +173,14 @@ class SweepTask:
     n_reps: int
     seed: int
 
+    @classmethod
+    def make(cls, point: dict[str, Any], n_patterns: int, block: int, rep_start: int,
+             n_reps: int, seed: int) -> SweepTask:
+        """The task of these parameters, with its key (a hash of all of them)."""
+        key = _digest({"point": point, "P": n_patterns, "block": block,
+                       "rep_start": rep_start, "n_reps": n_reps, "seed": seed})
+        return cls(key, point, n_patterns, block, rep_start, n_reps, seed)
+
     @property
     def seed_record(self) -> dict[str, Any]:
         """The task's seeds (stored with each result): trial ``r`` of ``trials`` uses
@@ -220,9 +228,7 @@ class SweepSpec:
             for p in point.patterns:
                 for b, start in enumerate(range(0, point.repetitions, size)):
                     n = min(size, point.repetitions - start)
-                    key = _digest({"point": point.params, "P": p, "block": b,
-                                   "rep_start": start, "n_reps": n, "seed": self.seed})
-                    yield SweepTask(key, point.params, p, b, start, n, self.seed)
+                    yield SweepTask.make(point.params, p, b, start, n, self.seed)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data of the expanded sweep (stored with the results)."""
