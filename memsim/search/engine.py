@@ -46,7 +46,7 @@ import numpy as np
 from memsim.errors import MemsimError, ParameterError
 from memsim.search.design import design_point, reference_points
 from memsim.search.space import OBJECTIVES, SearchSpec
-from memsim.search.store import SearchStore
+from memsim.search.store import SearchStore, is_search_store
 from memsim.sweep.runner import check_address, connect
 from memsim.sweep.spec import canonical_json
 from memsim.sweep.store import check_store
@@ -296,10 +296,12 @@ def _first_line(exc: BaseException) -> str:
 class _Run:
     """The event loop of one run: engines, store, submissions."""
 
-    def __init__(self, spec: SearchSpec, db: SearchStore, evaluate_fn: Callable[..., Any],
-                 on_evaluation: Callable[..., None] | None, bar: Any):
+    def __init__(self, spec: SearchSpec, rows: list[dict[str, Any]],
+                 evaluate_fn: Callable[..., Any], on_evaluation: Callable[..., None] | None,
+                 bar: Any):
         self.spec = spec
-        self.db = db
+        self.rows = rows  # what the store held at the start
+        self.db: SearchStore | None = None  # set once the store is open for writing
         self.evaluate_fn = evaluate_fn
         self.on_evaluation = on_evaluation
         self.bar = bar
@@ -323,7 +325,7 @@ class _Run:
 
     def replay(self) -> float:
         t = time.perf_counter()
-        stored = self.db.evaluations(self.spec.name)
+        stored = self.rows
         for method in self.spec.methods:
             eng = self.engines[method]
             for row in (r for r in stored if r["method"] == method and r["idx"] < eng.budget):
@@ -332,7 +334,8 @@ class _Run:
         return time.perf_counter() - t
 
     def stored_refs(self) -> set[int]:
-        return {r["idx"] for r in self.db.evaluations(self.spec.name, REFERENCE)}
+        rows = self.rows if self.db is None else self.db.evaluations(self.spec.name, REFERENCE)
+        return {r["idx"] for r in rows if r["method"] == REFERENCE}
 
     def pending(self) -> list[tuple[str, int]]:
         """Everything to evaluate now: references first, then each method's wanted designs."""
@@ -344,9 +347,13 @@ class _Run:
 
     def try_reuse(self, method: str, idx: int) -> bool:
         config, payload = self.payload(method, idx)
+        assert self.db is not None
         row = self.db.by_key(payload["key"])
         if row is None:
             return False
+        if row["status"] != "ok":
+            self.finish(method, idx, None, error=row["error"], reused=True)
+            return True
         result = {"objectives": row["objectives"], "metrics": row["metrics"],
                   "wall_time": row["wall_time"], "cpu_time": row["cpu_time"],
                   "worker": row["worker"], "memsim_version": row["memsim_version"]}
@@ -357,16 +364,17 @@ class _Run:
                error: str | None = None, reused: bool = False) -> list[tuple[str, int]]:
         """Store an evaluation, tell it, and return the new designs to evaluate."""
         config, payload = self.payload(method, idx)
+        assert self.db is not None
         t = time.perf_counter()
         added = self.db.add(self.spec.name, method, idx, config, payload, result, error=error,
                             reused=reused)
         self.store_time += time.perf_counter() - t
         if not added:
             log.warning("%s design %d was already stored; kept the first result", method, idx)
-        if result is None:
-            self.failed += 1
-        elif reused:
+        if reused:
             self.reused += 1
+        elif result is None:
+            self.failed += 1
         else:
             self.computed += 1
             self.eval_time += float(result["wall_time"])
@@ -495,38 +503,44 @@ def run_search(
 
     n_refs = len(reference_points(spec)) if spec.references else 0
     total = spec.budget * len(spec.methods) + n_refs
+    rows: list[dict[str, Any]] = []
+    if is_search_store(path):  # read-only until the cluster is up
+        with SearchStore.open_readonly(path) as ro:
+            ro.check(spec)
+            rows = ro.evaluations(spec.name)
     client = cluster = None
     n_workers = 0
-    with SearchStore.open(path) as db:
-        db.register(spec)
-        with tqdm(total=total, unit="eval", desc=f"search {spec.name}", disable=not progress,
-                  file=sys.stderr, dynamic_ncols=True) as bar:
-            run = _Run(spec, db, evaluate, on_evaluation, bar)
-            t = time.perf_counter()
-            for m in spec.methods:
-                run.engines[m] = _Engine(spec, m, spec.budget)
-            replay = run.replay() + (time.perf_counter() - t)
-            before = {m: len(e.results) for m, e in run.engines.items()}
-            bar.update(sum(before.values()) + len(run.stored_refs()))
-            run.show_best()
-            start = time.perf_counter()
-            try:
-                if run.pending() and not synchronous:
-                    client, cluster = connect(scheduler, workers, connect_timeout)
-                    n_workers = len(client.scheduler_info().get("workers", {}))
+    with tqdm(total=total, unit="eval", desc=f"search {spec.name}", disable=not progress,
+              file=sys.stderr, dynamic_ncols=True) as bar:
+        run = _Run(spec, rows, evaluate, on_evaluation, bar)
+        t = time.perf_counter()
+        for m in spec.methods:
+            run.engines[m] = _Engine(spec, m, spec.budget)
+        replay = run.replay() + (time.perf_counter() - t)
+        bar.update(sum(len(e.results) for e in run.engines.values()) + len(run.stored_refs()))
+        run.show_best()
+        start = time.perf_counter()
+        try:
+            if run.pending() and not synchronous:
+                client, cluster = connect(scheduler, workers, connect_timeout)
+                n_workers = len(client.scheduler_info().get("workers", {}))
+            with SearchStore.open(path) as db:
+                db.register(spec)
+                run.db = db
+                if client is not None:
                     _loop_dask(run, client)
                 elif run.pending():
                     _loop_sync(run)
-            finally:
-                if client is not None:
-                    client.close()
-                if cluster is not None:
-                    cluster.close()
-            wall = time.perf_counter() - start
-        stored = {m: len([r for r in db.evaluations(spec.name, m) if r["idx"] < spec.budget])
-                  for m in spec.methods}
-        if spec.references:
-            stored[REFERENCE] = len(run.stored_refs())
+                stored = {m: len([r for r in db.evaluations(spec.name, m)
+                                  if r["idx"] < spec.budget]) for m in spec.methods}
+                if spec.references:
+                    stored[REFERENCE] = len(run.stored_refs())
+        finally:
+            if client is not None:
+                client.close()
+            if cluster is not None:
+                cluster.close()
+        wall = time.perf_counter() - start
     suggest = sum(e.suggest_time for e in run.engines.values())
     summary = SearchSummary(
         spec.name, spec.budget, stored, run.computed, run.reused, run.failed,

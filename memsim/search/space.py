@@ -56,6 +56,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import math
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -418,7 +419,8 @@ def parse_search(text: str, *, source: str = "<string>") -> SearchSpec:
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None)
+        found = re.search(r"at line (\d+)", str(exc))  # tomllib has no lineno before 3.14
+        line = int(found.group(1)) if found else None
         raise SearchFileError(source, line, "", f"not valid TOML: {exc}") from None
     return _Parser(source, KeyLines(text)).search(doc)
 

@@ -135,15 +135,26 @@ class SearchStore:
             If the store holds a search of that name whose space, seeds or evaluation
             settings differ (its suggestions would not be this file's).
         """
+        self.check(spec)
         con = self.store.connection
-        row = con.execute("SELECT digest FROM searches WHERE name = ?", (spec.name,)).fetchone()
+        with self.store.transaction():
+            con.execute("INSERT OR REPLACE INTO searches VALUES (?, ?, ?, ?)",
+                        (spec.name, spec.digest, canonical_json(spec.to_dict()), _now()))
+
+    def check(self, spec: SearchSpec) -> None:
+        """Check, without writing, that ``spec`` may run against this store.
+
+        Raises
+        ------
+        StoreError
+            As :meth:`register`.
+        """
+        row = self.store.connection.execute("SELECT digest FROM searches WHERE name = ?",
+                                            (spec.name,)).fetchone()
         if row is not None and row[0] != spec.digest:
             raise StoreError(f"{self.path} holds a search {spec.name!r} with another space or "
                              "settings (only budget and methods may change); give the search "
                              "another name or use another --store")
-        with self.store.transaction():
-            con.execute("INSERT OR REPLACE INTO searches VALUES (?, ?, ?, ?)",
-                        (spec.name, spec.digest, canonical_json(spec.to_dict()), _now()))
 
     def searches(self) -> list[dict[str, Any]]:
         """The searches in the store: name, created, spec (plain data)."""
@@ -198,8 +209,9 @@ class SearchStore:
         return out
 
     def by_key(self, key: str) -> dict[str, Any] | None:
-        """A successful evaluation with this key (any search or method), if one is stored."""
-        rows = [r for r in self._rows_with_key(key) if r["status"] == "ok"]
+        """The first stored evaluation with this key (any search or method), if any: equal
+        keys give equal results, a failure included."""
+        rows = self._rows_with_key(key)
         return rows[0] if rows else None
 
     def _rows_with_key(self, key: str) -> list[dict[str, Any]]:
