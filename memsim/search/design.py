@@ -108,8 +108,10 @@ def reference_points(spec: SearchSpec) -> dict[str, dict[str, Any]]:
     """The designs a search result is compared with, on ``[inputs, reference_hidden,
     outputs]`` layered nets: the fully connected net with the default protocol (``default``),
     the same net with the calibrated protocol (``calibrated``), and the abstract Chialvo-Bak
-    model on the same sizes (``abstract``); only ``abstract`` for an abstract-model search,
-    and only ``default`` and ``calibrated`` for the alternating-task objective.
+    model on the same sizes (``abstract``, its own default config); only ``abstract`` for an
+    abstract-model search, and only ``default`` and ``calibrated`` for the alternating-task
+    objective. Learning fields the space fixes (other than the protocol voltages) apply to
+    the circuit references too: they are the conditions of the experiment.
 
     Examples
     --------
@@ -131,9 +133,13 @@ def reference_points(spec: SearchSpec) -> dict[str, dict[str, Any]]:
     base = {"hidden": spec.reference_hidden, "depth": 1, "topology": "layered"}
     out: dict[str, dict[str, Any]] = {}
     if spec.model == "circuit":
-        circuit = dataclasses.replace(spec, model="circuit")
-        out["default"] = design_point(circuit, base)
-        out["calibrated"] = design_point(circuit, {**base, "protocol": "calibrated"})
+        # the conditions the space fixes for every design (a step budget, say) hold for the
+        # references too; what it searches takes the defaults
+        fixed = {p.name: p.value for p in spec.params if p.kind == "fixed"
+                 and p.name.startswith("learning.") and p.name.split(".")[1] not in
+                 ("v_read", "v_inhibit", "v_normalize")}
+        out["default"] = design_point(spec, {**base, **fixed})
+        out["calibrated"] = design_point(spec, {**base, **fixed, "protocol": "calibrated"})
         for p in out.values():
             p["label"] = "reference " + ("default" if "protocol" not in p else "calibrated")
     if spec.objectives[0] == "mean_capacity":

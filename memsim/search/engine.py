@@ -30,7 +30,6 @@ BO and random search) are computed once; the second copies the first (``reused``
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import sys
 import tempfile
@@ -45,6 +44,7 @@ import numpy as np
 
 from memsim.errors import MemsimError, ParameterError
 from memsim.search.design import design_point, reference_points
+from memsim.search.objective import payload
 from memsim.search.space import OBJECTIVES, SearchSpec
 from memsim.search.store import SearchStore, is_search_store
 from memsim.sweep.runner import check_address, connect
@@ -145,16 +145,22 @@ class _Engine:
             warnings.simplefilter("ignore")
             self.asked += [_plain_config(c) for c in self.opt.ask(n)]
         self.suggest_time += time.perf_counter() - t
+        for idx in range(len(self.asked) - n, len(self.asked)):
+            self.check(idx)
 
-    def record(self, idx: int, config: Mapping[str, Any], objectives: list[Any] | None) -> None:
-        if idx < len(self.asked) and canonical_json(dict(config)) != canonical_json(
-                self.asked[idx]):
+    def check(self, idx: int) -> None:
+        """A stored design must be what the optimizer suggests again (both known)."""
+        if idx in self.configs and idx < len(self.asked) and canonical_json(
+                self.configs[idx]) != canonical_json(self.asked[idx]):
             self.mismatches.append(idx)
             log.warning("%s design %d: the stored configuration differs from the one the "
                         "optimizer suggests again (%s vs %s); telling the stored one",
-                        self.method, idx, dict(config), self.asked[idx])
+                        self.method, idx, self.configs[idx], self.asked[idx])
+
+    def record(self, idx: int, config: Mapping[str, Any], objectives: list[Any] | None) -> None:
         self.configs[idx] = dict(config)
         self.results[idx] = objectives
+        self.check(idx)
 
     def advance(self) -> list[int]:
         """Tell the results that are next in order, asking one design per tell; the new
@@ -191,14 +197,6 @@ def _plain_config(config: Mapping[str, Any]) -> dict[str, Any]:
             v = float(v)
         out[str(k)] = v
     return out
-
-
-def _payload(spec: SearchSpec, point: dict[str, Any], master: int) -> dict[str, Any]:
-    settings = {"point": point, "master": master, "repetitions": spec.repetitions,
-                "loads": list(spec.loads), "inputs": spec.inputs,
-                "objectives": list(spec.objectives)}
-    key = hashlib.sha256(canonical_json(settings).encode()).hexdigest()[:32]
-    return {"key": key, **settings}
 
 
 @dataclass(frozen=True)
@@ -316,12 +314,12 @@ class _Run:
         if method == REFERENCE:
             name = list(self.refs)[idx]
             point = self.refs[name]
-            return {"reference": name}, _payload(self.spec, point, evaluation_seed(
+            return {"reference": name}, payload(self.spec, point, evaluation_seed(
                 self.spec, idx, reference=True))
         eng = self.engines[method]
         config = eng.configs.get(idx, eng.asked[idx])
         point = design_point(self.spec, self.spec.values(config))
-        return config, _payload(self.spec, point, evaluation_seed(self.spec, idx))
+        return config, payload(self.spec, point, evaluation_seed(self.spec, idx))
 
     def replay(self) -> float:
         t = time.perf_counter()

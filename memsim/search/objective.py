@@ -24,6 +24,7 @@ Objectives (:data:`memsim.search.space.OBJECTIVES`):
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -31,8 +32,22 @@ from typing import Any
 import numpy as np
 
 from memsim.search.design import learning_config, network_factory
+from memsim.search.space import SearchSpec
+from memsim.sweep.spec import canonical_json
 
-__all__ = ["evaluate"]
+__all__ = ["evaluate", "payload"]
+
+
+def payload(spec: SearchSpec, point: Mapping[str, Any], master: int,
+            repetitions: int | None = None) -> dict[str, Any]:
+    """The evaluation payload of ``point`` under the settings of ``spec`` (loads, objectives)
+    with seed ``master`` and ``repetitions`` trials (default: the spec's)."""
+    settings = {"point": dict(point), "master": int(master),
+                "repetitions": int(spec.repetitions if repetitions is None else repetitions),
+                "loads": list(spec.loads), "inputs": spec.inputs,
+                "objectives": list(spec.objectives)}
+    key = hashlib.sha256(canonical_json(settings).encode()).hexdigest()[:32]
+    return {"key": key, **settings}
 
 
 def _capacity(point: Mapping[str, Any], payload: Mapping[str, Any], config: Any
