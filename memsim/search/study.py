@@ -71,8 +71,8 @@ class CodesignSettings:
 
 
 SETTINGS: dict[str, CodesignSettings] = {
-    "small": CodesignSettings(searches=("codesign_small",), power="power_2x4x2", budget=4,
-                              repetitions=6, fresh=12, widths=(4, 6, 8),
+    "small": CodesignSettings(searches=("codesign_small",), power="power_2x4x2", budget=3,
+                              repetitions=4, fresh=10, widths=(4, 6, 8),
                               width_repetitions=8),
     "full": CodesignSettings(searches=("codesign_8x8", "codesign_16x16"), power="power_2x4x2",
                              budget=None, repetitions=None, fresh=200,
@@ -162,13 +162,15 @@ def capacity_vs_size(spec: SearchSpec, points: Mapping[str, Mapping[str, Any]],
     return out
 
 
-def fit_scaling(x: Sequence[float], y: Sequence[float], err: Sequence[float]
-                ) -> dict[str, dict[str, float]]:
+def fit_scaling(x: Sequence[float], y: Sequence[float], err: Sequence[float], *,
+                floor: float | Sequence[float] = 0.0) -> dict[str, dict[str, float]]:
     """Weighted fits of a performance ``y`` (with 95 % half-widths ``err``) against size
     ``x``: exponential ``y = A exp(-x / scale)`` and power law ``y = A x^(-alpha)``, both as
     straight lines in ``log y`` (weights from ``err / y``; points with ``y <= 0`` are left
     out). Returns per model: the parameters, their 95 % intervals (Student t, the
     covariance scaled by the reduced chi^2 when it exceeds 1), chi^2 and degrees of freedom.
+    ``floor``: errors below it are raised to it (a success rate of exactly 0 or 1 has no
+    binomial spread, yet it is known only to its resolution).
 
     Raises
     ------
@@ -185,6 +187,7 @@ def fit_scaling(x: Sequence[float], y: Sequence[float], err: Sequence[float]
     from scipy import stats
 
     xa, ya, ea = (np.asarray(v, float) for v in (x, y, err))
+    ea = np.maximum(ea, np.broadcast_to(np.asarray(floor, float), ea.shape))
     use = (ya > 0) & np.isfinite(ya) & (ea > 0)
     if use.sum() < 3:
         raise ParameterError("y", f"need >= 3 sizes with a positive value to fit, got "
