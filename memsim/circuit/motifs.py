@@ -97,6 +97,17 @@ def _layered_part(g: nx.DiGraph, layers: list[list[str]], connectivity: float,
                 k += 1
 
 
+def _start(sizes: Sequence[int], connectivity: float, seed: int | np.random.Generator | None
+           ) -> tuple[list[int], np.random.Generator, list[list[str]], nx.DiGraph]:
+    """Sizes checked, the generator, node names, and the graph with the layered part."""
+    checked = _sizes(sizes, hidden_needed=True)
+    rng = np.random.default_rng(seed)
+    layers = _layer_names(checked)
+    g = _graph(layers)
+    _layered_part(g, layers, connectivity, rng)
+    return checked, rng, layers, g
+
+
 def _build(g: nx.DiGraph, layers: list[list[str]], device: Device, name: str,
            meta: dict[str, object]) -> Network:
     net = from_networkx(g, inputs=layers[0], outputs=layers[-1], device=device, name=name)
@@ -140,12 +151,8 @@ def skip_layered(
     >>> [n for n in net.edge_names if n.startswith("in0-out")]
     ['in0-out0', 'in0-out1', 'in0-out2']
     """
-    sizes = _sizes(sizes, hidden_needed=True)
     skip = _probability("skip", skip)
-    rng = np.random.default_rng(seed)
-    layers = _layer_names(sizes)
-    g = _graph(layers)
-    _layered_part(g, layers, connectivity, rng)
+    sizes, rng, layers, g = _start(sizes, connectivity, seed)
     links = rng.random(sizes[0] * sizes[-1]) < skip
     for k, (a, b) in enumerate((a, b) for a in layers[0] for b in layers[-1]):
         if links[k]:
@@ -192,12 +199,8 @@ def lateral_layered(
     >>> net.n_edges  # 16 layered devices + the 6 pairs of the hidden layer
     22
     """
-    sizes = _sizes(sizes, hidden_needed=True)
     lateral = _probability("lateral", lateral)
-    rng = np.random.default_rng(seed)
-    layers = _layer_names(sizes)
-    g = _graph(layers)
-    _layered_part(g, layers, connectivity, rng)
+    sizes, rng, layers, g = _start(sizes, connectivity, seed)
     for layer in layers[1:-1]:
         pairs = [(a, b) for i, a in enumerate(layer) for b in layer[i + 1:]]
         links = rng.random(len(pairs)) < lateral

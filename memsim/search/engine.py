@@ -47,11 +47,12 @@ from memsim.search.design import design_point, reference_points
 from memsim.search.objective import payload
 from memsim.search.space import OBJECTIVES, SearchSpec
 from memsim.search.store import SearchStore, is_search_store
-from memsim.sweep.runner import check_address, connect
+from memsim.sweep.runner import check_options, connect
 from memsim.sweep.spec import canonical_json
 from memsim.sweep.store import check_store
 
-__all__ = ["REFERENCE", "SearchSummary", "evaluation_seed", "make_optimizer", "run_search"]
+__all__ = ["REFERENCE", "SearchSummary", "evaluation_seed", "make_optimizer", "master_seed",
+           "run_search"]
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,17 @@ def evaluation_seed(spec: SearchSpec, idx: int, *, reference: bool = False) -> i
     True
     """
     i = 0 if spec.seeds == "common" and not reference else int(idx)
-    ss = np.random.SeedSequence(spec.seed, spawn_key=(int(reference), i))
+    return master_seed(spec.seed, int(reference), i)
+
+
+def master_seed(seed: int, *spawn_key: int) -> int:
+    """A 63-bit integer seed from ``SeedSequence(seed, spawn_key=spawn_key)`` (what the
+    stores record and :func:`memsim.analyze.capacity.trial_seed` starts from).
+
+    >>> master_seed(1, 0, 0) == master_seed(1, 0, 0) != master_seed(1, 0, 1)
+    True
+    """
+    ss = np.random.SeedSequence(int(seed), spawn_key=tuple(int(k) for k in spawn_key))
     return int(ss.generate_state(1, np.uint64)[0] >> np.uint64(1))
 
 
@@ -483,13 +494,7 @@ def run_search(
     >>> run_search(spec, path, synchronous=True, progress=False).computed  # all stored
     0
     """
-    if workers is not None and (isinstance(workers, bool) or workers < 1):
-        raise ParameterError("workers", f"need at least one worker, got {workers!r}")
-    if workers is not None and scheduler is not None:
-        raise ParameterError("workers", "sets the size of the local cluster; an existing "
-                             "cluster (--scheduler) has its own workers")
-    if scheduler is not None and not synchronous:
-        check_address(scheduler)
+    check_options(scheduler, workers, synchronous)
     if evaluate is None:
         from memsim.search.objective import evaluate as default_evaluate
 

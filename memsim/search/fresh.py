@@ -13,8 +13,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
-
+from memsim.search.engine import master_seed
 from memsim.search.objective import payload
 from memsim.search.space import SearchSpec
 
@@ -30,8 +29,7 @@ def fresh_seed(seed: int) -> int:
     >>> fresh_seed(1) != fresh_seed(2)
     True
     """
-    ss = np.random.SeedSequence(int(seed), spawn_key=(2,))
-    return int(ss.generate_state(1, np.uint64)[0] >> np.uint64(1))
+    return master_seed(seed, 2)
 
 
 def reevaluate(

@@ -25,8 +25,8 @@ from memsim.sweep.spec import SweepSpec, SweepTask
 from memsim.sweep.store import Store, check_store
 from memsim.sweep.work import run_task
 
-__all__ = ["SchedulerError", "SweepSummary", "check_address", "connect", "numba_cache_dir",
-           "run_sweep"]
+__all__ = ["SchedulerError", "SweepSummary", "check_address", "check_options", "connect",
+           "numba_cache_dir", "run_sweep"]
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +161,26 @@ def check_address(address: str) -> str:
     return address
 
 
+def check_options(scheduler: str | None, workers: int | None, synchronous: bool) -> None:
+    """Check a run's cluster options before anything starts.
+
+    Raises
+    ------
+    ParameterError
+        If ``workers`` is below 1, or given with ``scheduler``.
+    SchedulerError
+        If ``scheduler`` is not an address (:func:`check_address`; not checked for a
+        synchronous run, which uses no cluster).
+    """
+    if workers is not None and (isinstance(workers, bool) or workers < 1):
+        raise ParameterError("workers", f"need at least one worker, got {workers!r}")
+    if workers is not None and scheduler is not None:
+        raise ParameterError("workers", "sets the size of the local cluster; an existing "
+                             "cluster (--scheduler) has its own workers")
+    if scheduler is not None and not synchronous:
+        check_address(scheduler)
+
+
 def connect(scheduler: str | None, workers: int | None, timeout: float) -> tuple[Any, Any]:
     """A Dask client, and the local cluster it runs on (None for an existing scheduler).
 
@@ -284,13 +304,7 @@ def run_sweep(
     >>> run_sweep(spec, path, synchronous=True, progress=False).skipped
     2
     """
-    if workers is not None and (isinstance(workers, bool) or workers < 1):
-        raise ParameterError("workers", f"need at least one worker, got {workers!r}")
-    if workers is not None and scheduler is not None:
-        raise ParameterError("workers", "sets the size of the local cluster; an existing "
-                             "cluster (--scheduler) has its own workers")
-    if scheduler is not None and not synchronous:
-        check_address(scheduler)
+    check_options(scheduler, workers, synchronous)
     path = Path(store)
     tasks = spec.tasks()
     done: set[str] = set()

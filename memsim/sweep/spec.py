@@ -56,6 +56,7 @@ from memsim.errors import MemsimError, ParameterError
 __all__ = [
     "MODELS",
     "TOPOLOGIES",
+    "FileChecks",
     "GridPoint",
     "SweepFileError",
     "SweepSpec",
@@ -295,12 +296,12 @@ def parse_sweep(text: str, *, source: str = "<string>") -> SweepSpec:
     return _Parser(source).sweep(doc)
 
 
-class _Parser:
-    def __init__(self, source: str):
-        self.source = source
+class FileChecks:
+    """Checks of TOML values shared by the sweep and search file parsers; a subclass says in
+    :meth:`fail` how an error names its place (file and key; file, line and key)."""
 
-    def fail(self, key: str, message: str) -> SweepFileError:
-        return SweepFileError(self.source, key, message)
+    def fail(self, key: str, message: str) -> MemsimError:
+        raise NotImplementedError
 
     def known(self, where: str, table: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
         for k in table:
@@ -323,6 +324,14 @@ class _Parser:
         if value not in allowed:
             raise self.fail(key, f"unknown value {value!r}; allowed: {', '.join(allowed)}")
         return str(value)
+
+
+class _Parser(FileChecks):
+    def __init__(self, source: str):
+        self.source = source
+
+    def fail(self, key: str, message: str) -> SweepFileError:
+        return SweepFileError(self.source, key, message)
 
     def sweep(self, doc: dict[str, Any]) -> SweepSpec:
         self.known("", doc, ("grid", "sweep"))

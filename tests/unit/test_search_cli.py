@@ -15,12 +15,12 @@ TEXT = """
 [search]
 name = "cli"
 seed = 5
-budget = 6
+budget = 4
 parallel = 2
 model = "abstract"
 inputs = 3
 outputs = 3
-repetitions = 5
+repetitions = 3
 
 [search.bo]
 points = 200
@@ -52,12 +52,12 @@ def test_search_prints_a_summary_and_resumes(tmp_path, capsys):
             str(store)]
     assert main(argv) == 0
     out = capsys.readouterr().out
-    assert "search 'cli': budget 6 per method; stored: bo 6, random 6, reference 1" in out
+    assert "search 'cli': budget 4 per method; stored: bo 4, random 4, reference 1" in out
     assert "best bo: " in out and f"results in {store}" in out
     assert main(argv) == 0
     assert "this run computed 0, reused 0, failed 0" in capsys.readouterr().out
-    assert main(argv + ["--budget", "8"]) == 0
-    assert "stored: bo 8, random 8, reference 1" in capsys.readouterr().out
+    assert main(argv + ["--budget", "5"]) == 0
+    assert "stored: bo 5, random 5, reference 1" in capsys.readouterr().out
 
 
 def test_search_shows_the_best_so_far_in_its_progress_bar(tmp_path, capsys):
@@ -65,7 +65,7 @@ def test_search_shows_the_best_so_far_in_its_progress_bar(tmp_path, capsys):
     assert main(["search", str(tmp_path / "s.toml"), "--sync", "--store",
                  str(tmp_path / "s.sqlite")]) == 0
     err = capsys.readouterr().err
-    assert "search cli: 100%" in err and "13/13 [" in err and "best bo " in err, err
+    assert "search cli: 100%" in err and "9/9 [" in err and "best bo " in err, err
 
 
 def test_report_of_a_search_store(searched, tmp_path, capsys):
@@ -80,7 +80,7 @@ def test_report_of_a_search_store(searched, tmp_path, capsys):
         assert (out_dir / name).stat().st_size > 0, name
     with open(out_dir / "evaluations.csv") as fh:
         rows = list(csv.DictReader(fh))
-    assert len(rows) == 6 + 6 + 1
+    assert len(rows) == 4 + 4 + 1
     # the sweep view of the same store: every design's S(P), pooled
     assert main(["results", str(searched / "s.sqlite")]) == 0
     assert "abstract layered" in capsys.readouterr().out
@@ -114,7 +114,7 @@ def test_bad_input_is_one_line_and_exit_code_1(foreign_stores, folder_digests, c
                                                message):
     (foreign_stores / "s.toml").write_text(TEXT)
     lines = TEXT.splitlines()
-    lines[lines.index("budget = 6")] = "budgett = 6"
+    lines[lines.index("budget = 4")] = "budgett = 4"
     (foreign_stores / "bad.toml").write_text("\n".join(lines))
     before = folder_digests(foreign_stores)
     argv = [a.format(dir=foreign_stores) for a in args] + ["--no-progress"] * (
@@ -132,7 +132,7 @@ def test_report_of_a_store_with_several_searches_asks_which(searched, tmp_path, 
     store = tmp_path / "two.sqlite"
     shutil.copy(searched / "s.sqlite", store)
     (tmp_path / "t.toml").write_text(TEXT.replace('name = "cli"', 'name = "cli2"').replace(
-        "budget = 6", "budget = 2"))
+        "budget = 4", "budget = 2"))
     assert main(["search", str(tmp_path / "t.toml"), "--sync", "--no-progress", "--store",
                  str(store)]) == 0
     capsys.readouterr()
