@@ -186,8 +186,10 @@ def test_conditions_follow_the_topology_kinds_and_the_protocol():
     assert parents["calibration.drive"] == ("protocol", ("calibrated",))
     assert parents["learning.v_inhibit"] == ("protocol", ("default",))
     assert parents["learning.t_inhibit"] is None
-    pb = spec.problem()
-    assert len(pb.space.conditions) == 5
+    assert len(spec.problem(conditions=True).space.conditions) == 5
+    assert not spec.problem().space.conditions  # the default: the optimizer is not told
+    told = parse_search(BASE.replace("points = 500", "points = 500\nconditions = true"))
+    assert len(told.problem().space.conditions) == 5
     values = spec.values({"topology": "bipartite", "hidden": 6, "depth": "2",
                           "connectivity": 0.7, "skip": 0.3, "degree": 2,
                           "protocol": "calibrated", "learning.t_inhibit": 1e-3,
