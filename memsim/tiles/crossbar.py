@@ -39,7 +39,7 @@ from memsim.errors import ParameterError
 from memsim.solve.dc import solve_dc
 from memsim.tiles.base import WeightStats, as_batch
 from memsim.tiles.config import TileConfig
-from memsim.tiles.pulses import integrate_pulses
+from memsim.tiles.pulses import integrate_pulses, pulse_train
 
 __all__ = ["CrossbarTile"]
 
@@ -315,12 +315,14 @@ class CrossbarTile:
                 step = x_one - x_now
                 ok = step != 0
                 n[todo[ok]] = np.maximum((x_goal - x_now)[ok] / step[ok], 0.0)
-        if cfg.rounding == "stochastic":
-            whole = np.floor(n)
-            counts = whole + (self._write_rng.random(n.shape) < n - whole)
-        else:
-            counts = np.rint(n)
-        return counts.astype(np.int64), up
+        counts = np.zeros(want.shape, np.int64)
+        if todo.size:
+            part = n[todo]
+            if cfg.rounding == "stochastic":
+                whole = np.floor(part)
+                part = whole + (self._write_rng.random(todo.size) < part - whole)
+            counts[todo] = np.rint(part)
+        return counts, up
 
     def _volts(self, up: np.ndarray, fraction: float) -> np.ndarray:
         """Device voltage of a (fraction of a) pulse raising (up) or lowering G."""
@@ -345,10 +347,16 @@ class CrossbarTile:
 
     def _write_devices(self, counts: np.ndarray, up: np.ndarray) -> None:
         """Per-device writes: device k gets ``counts[k]`` pulses; nobody else sees a volt."""
-        for k in range(int(counts.max(initial=0))):
-            idx = np.flatnonzero(counts > k)
-            self.stats.pulses += idx.size
-            self._pulse(idx, self._volts(up[idx], 1.0))
+        idx = np.flatnonzero((counts > 0) & ~self._stuck)
+        if not idx.size:
+            return
+        n = np.ascontiguousarray(counts[idx])
+        x, e = pulse_train(self._model[idx], self._params[idx], self._x[idx],
+                           self._volts(up[idx], 1.0), n, self._widths(int(n.sum())),
+                           self.config.substeps)
+        self._x[idx] = x
+        self.stats.pulses += int(n.sum())
+        self.stats.write_energy += float(e.sum())
 
     def _write_half_select(self, counts: np.ndarray, up: np.ndarray) -> None:
         """The V/2 scheme, row by row and polarity by polarity (see TileConfig.scheme)."""

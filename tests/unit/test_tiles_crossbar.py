@@ -251,3 +251,25 @@ def test_cells_hook_takes_measured_rows():
         tile.g_ref, rel=1e-12)
     assert tile.states[0, 0] != tile.states[1, 3]
     assert VTEAM(r_on=1e3, r_off=1e4).memristive
+
+
+@pytest.mark.parametrize("device", [RRAM, VTEAM_ASYMMETRIC], ids=["threshold", "vteam"])
+def test_pulse_train_kernel_agrees_with_its_numpy_twin(device):
+    from memsim.tiles.pulses import pulse_train, pulse_train_np
+
+    rng = np.random.default_rng(4)
+    e = 50
+    model = np.full(e, int(device.model))
+    params = np.tile(device.row(), (e, 1)) * np.exp(rng.normal(0, 0.1, (e, 1)))
+    params[:, 2:] = device.row()[2:]  # spread R_on / R_off only
+    x = rng.uniform(0, 1, e)
+    x[:3] = [0.0, 1.0, 0.999]  # at and near the bounds
+    v = rng.choice([-1.0, 1.0], e) * 1.6 * (1.0 if device is RRAM else 0.5)
+    counts = rng.integers(0, 6, e)
+    widths = rng.uniform(0, 5e-5, counts.sum())
+    a = pulse_train(model, params, x, v, counts, widths, 4)
+    b = pulse_train_np(model, params, x, v, counts, widths, 4)
+    # same arithmetic in another order: round-off only
+    np.testing.assert_allclose(a[0], b[0], rtol=0, atol=1e-13)
+    np.testing.assert_allclose(a[1], b[1], rtol=1e-12, atol=0)
+    assert np.all((a[0] >= 0) & (a[0] <= 1))
