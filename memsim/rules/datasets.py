@@ -178,7 +178,7 @@ def poisson_spikes(x: np.ndarray, steps: int, rate: float, dt: float,
     Examples
     --------
     >>> s = poisson_spikes(np.array([0.0, 1.0]), 1000, 100.0, 1e-3, np.random.default_rng(0))
-    >>> s.shape, float(s[:, 0].sum()), 60 < s[:, 1].sum() < 140
+    >>> s.shape, float(s[:, 0].sum()), bool(60 < s[:, 1].sum() < 140)
     ((1000, 2), 0.0, True)
     """
     p = rate * dt

@@ -25,7 +25,8 @@ the device rate law (:func:`memsim.tiles.pulses.integrate_pulses`): bounds, asym
 state-dependent steps and cycle-to-cycle noise are what the law and the pulse widths make of
 it. Lines are ideal during writes (the drivers are taken to hold the programming voltages).
 Initial weights are programmed exactly (write-verify) around the reference conductance
-``1/sqrt(R_on R_off)``, where one pulse's conductance step is one ``levels``-th of the window.
+``1/sqrt(R_on R_off)``, where one pulse's conductance step is one ``levels``-th of the window
+(pairs whose difference does not fit around it are moved up until G- sits at 1/R_off).
 """
 
 from __future__ import annotations
@@ -129,10 +130,11 @@ class CrossbarTile:
         self._stuck_on: np.ndarray = u < cfg.stuck_on
         self._stuck_off: np.ndarray = (u >= cfg.stuck_on) & (u < cfg.stuck_on + cfg.stuck_off)
         self._stuck: np.ndarray = self._stuck_on | self._stuck_off
-        w = np.clip(w0, -cfg.w_max, cfg.w_max) / cfg.w_max * self.g_window / 2
+        d = np.clip(w0, -cfg.w_max, cfg.w_max) / cfg.w_max * self.g_window
+        centre = np.maximum(self.g_ref, g_min + np.abs(d) / 2)  # both devices inside
         target = np.empty((self.n_in, cols))
-        target[:, 0::2] = self.g_ref + w
-        target[:, 1::2] = self.g_ref - w
+        target[:, 0::2] = centre + d / 2
+        target[:, 1::2] = centre - d / 2
         self._x = self._pinned(states_for_conductances(params, target.ravel()))
         self.stats = WeightStats()
         self._transfer: tuple[np.ndarray, np.ndarray] | None = None

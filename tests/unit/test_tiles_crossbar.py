@@ -273,3 +273,12 @@ def test_pulse_train_kernel_agrees_with_its_numpy_twin(device):
     np.testing.assert_allclose(a[0], b[0], rtol=0, atol=1e-13)
     np.testing.assert_allclose(a[1], b[1], rtol=1e-12, atol=0)
     assert np.all((a[0] >= 0) & (a[0] <= 1))
+
+
+def test_initial_weights_over_the_whole_range_are_programmed_exactly():
+    w0 = np.array([[-1.0, -0.7, -0.2, 0.0, 0.3, 0.9, 1.0]])
+    tile = CrossbarTile(w0, TileConfig(r_line=0.0), seed=0)
+    # write-verify: the pair difference is the weight (round-off of 1/G inversions only)
+    np.testing.assert_allclose(_weights(tile), w0, rtol=0, atol=1e-12)
+    g = tile.conductances()
+    assert g.min() >= 1 / RRAM.r_off * (1 - 1e-12) and g.max() <= 1 / RRAM.r_on * (1 + 1e-12)
