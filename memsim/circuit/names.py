@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator, Sequence
-from typing import Literal, NamedTuple, overload
+from typing import Literal, NamedTuple, SupportsIndex, overload
 
 from memsim.errors import NetworkError
 
@@ -75,13 +75,13 @@ class GridNames(Sequence[str]):
         return self._len
 
     @overload
-    def __getitem__(self, k: int) -> str: ...
+    def __getitem__(self, k: SupportsIndex) -> str: ...
     @overload
     def __getitem__(self, k: slice) -> tuple[str, ...]: ...
-    def __getitem__(self, k: int | slice) -> str | tuple[str, ...]:
+    def __getitem__(self, k: SupportsIndex | slice) -> str | tuple[str, ...]:
         if isinstance(k, slice):
             return tuple(self._name(i) for i in range(*k.indices(self._len)))
-        k = int(k)
+        k = k.__index__()
         if k < 0:
             k += self._len
         if not 0 <= k < self._len:

@@ -44,7 +44,7 @@ class DeviceArray:
 
 
 def _shape(shape: int | Sequence[int]) -> tuple[int, ...]:
-    dims = (int(shape),) if np.ndim(shape) == 0 else tuple(int(s) for s in shape)  # type: ignore[arg-type]
+    dims = (int(shape),) if isinstance(shape, int | np.integer) else tuple(int(s) for s in shape)
     if any(s < 0 for s in dims):
         raise ParameterError("shape", f"sizes must be >= 0, got {dims}")
     return dims
@@ -93,7 +93,7 @@ def device_array(template: Device, shape: int | Sequence[int], **fields: object)
         if name not in values:
             raise ParameterError(name, f"{type(template).__name__} has no field {name!r}; its "
                                  f"fields are {', '.join(values)}")
-        a = np.asarray(value, dtype=float)
+        a = np.asarray(value, dtype=float)  # type: ignore[call-overload]
         if name == "window" and a.ndim:
             raise ParameterError("window", "one window for all devices of an array; give a "
                                  "single value")
@@ -121,8 +121,8 @@ def device_array(template: Device, shape: int | Sequence[int], **fields: object)
             if "window" in extreme:
                 extreme["window"] = Window(int(extreme["window"]))  # type: ignore[assignment]
             template.replace(**extreme)
-    merged = {**values, **arrays}
-    x0 = (np.broadcast_to(merged["x0"], (n,)).astype(float) if template.memristive
+    merged: dict[str, float | np.ndarray] = {**values, **arrays}
+    x0 = (np.broadcast_to(np.asarray(merged["x0"], float), (n,)).copy() if template.memristive
           and "x0" in merged else np.zeros(n))
     return DeviceArray(np.full(n, int(template.model), np.int64),
                        packed_rows(template.model, merged, n), x0)
@@ -140,7 +140,7 @@ def device_rows(devices: Sequence[Device]) -> DeviceArray:
     model = np.empty(n, np.int64)
     params = np.empty((n, N_PARAMS))
     x0 = np.empty(n)
-    classes: dict[type, list[int]] = {}
+    classes: dict[type[Device], list[int]] = {}
     for k, d in enumerate(devices):
         if not isinstance(d, Device):
             raise ParameterError("device", f"expected a device parameter set, got {d!r}")

@@ -146,25 +146,31 @@ def _coarse_correction(e_inv, c0, wc, mc, crhs, e):
 
 
 @njit(cache=True, nogil=True)
+def _word_line(gd, lw, iw, v_in, b, x, i):
+    """Word line i solved for bit voltages ``b``: ``x[i] = (A_w)_i^-1 G_i (b[i] - u_i)``."""
+    cols, nb = x.shape[1], x.shape[2]
+    for k in range(nb):
+        x[i, 0, k] = gd[i, 0] * (b[i, 0, k] - v_in[i, k])
+    for j in range(1, cols):
+        g = gd[i, j]
+        m = lw[i, j]
+        for k in range(nb):
+            x[i, j, k] = g * (b[i, j, k] - v_in[i, k]) - m * x[i, j - 1, k]
+    d = iw[i, cols - 1]
+    for k in range(nb):
+        x[i, cols - 1, k] *= d
+    for j in range(cols - 2, -1, -1):
+        d = iw[i, j]
+        m = lw[i, j + 1]
+        for k in range(nb):
+            x[i, j, k] = x[i, j, k] * d - m * x[i, j + 1, k]
+
+
+@njit(cache=True, nogil=True)
 def _word_drops(gd, lw, iw, v_in, b, x):
     """x = A_w^-1 G (b - u): the IR drops whose bit voltages are ``b``."""
-    rows, cols, nb = x.shape
-    for i in range(rows):
-        for k in range(nb):
-            x[i, 0, k] = gd[i, 0] * (b[i, 0, k] - v_in[i, k])
-        for j in range(1, cols):
-            g = gd[i, j]
-            m = lw[i, j]
-            for k in range(nb):
-                x[i, j, k] = g * (b[i, j, k] - v_in[i, k]) - m * x[i, j - 1, k]
-        d = iw[i, cols - 1]
-        for k in range(nb):
-            x[i, cols - 1, k] *= d
-        for j in range(cols - 2, -1, -1):
-            d = iw[i, j]
-            m = lw[i, j + 1]
-            for k in range(nb):
-                x[i, j, k] = x[i, j, k] * d - m * x[i, j + 1, k]
+    for i in range(x.shape[0]):
+        _word_line(gd, lw, iw, v_in, b, x, i)
 
 
 @njit(cache=True, nogil=True)
@@ -296,18 +302,6 @@ def _max_abs(r, out):
 
 
 
-@njit(cache=True)
-def _max_abs(r, out):
-    rows, cols, nb = r.shape
-    out[:] = 0.0
-    for i in range(rows):
-        for j in range(cols):
-            for k in range(nb):
-                a = abs(r[i, j, k])
-                if a > out[k]:
-                    out[k] = a
-
-
 @njit(cache=True, nogil=True)
 def line_relax(gd, sw, lw, iw, lb, ib, v_in, x, rtol, maxiter, b, t):
     """Alternating line relaxation (block Gauss-Seidel) for a batch of right-hand sides.
@@ -381,21 +375,7 @@ def line_relax(gd, sw, lw, iw, lb, ib, v_in, x, rtol, maxiter, b, t):
         # pass 1, down the rows: word line i solved for the bits, then its row of the bit
         # right-hand side G (u + x) forward-eliminated along the bit lines
         for i in range(rows):
-            for k in range(nb):
-                x[i, 0, k] = gd[i, 0] * (bits[i, 0, k] - v_in[i, k])
-            for j in range(1, cols):
-                g = gd[i, j]
-                m = lw[i, j]
-                for k in range(nb):
-                    x[i, j, k] = g * (bits[i, j, k] - v_in[i, k]) - m * x[i, j - 1, k]
-            d = iw[i, cols - 1]
-            for k in range(nb):
-                x[i, cols - 1, k] *= d
-            for j in range(cols - 2, -1, -1):
-                d = iw[i, j]
-                m = lw[i, j + 1]
-                for k in range(nb):
-                    x[i, j, k] = x[i, j, k] * d - m * x[i, j + 1, k]
+            _word_line(gd, lw, iw, v_in, bits, x, i)
             s0 = sw[i, 0]
             for k in range(nb):
                 i_max[k] = max(i_max[k], s0 * abs(x[i, 0, k]))

@@ -258,7 +258,7 @@ def line_relax1(gd, sw, lw, iw, lb, ib, v_in, x, rtol, maxiter, b, t):
     status : int
         :data:`CONVERGED`; :data:`BUDGET` if the budget ran out; :data:`SLOW_CONTRACTION` if a
         sweep shrank the residual by less than a factor :data:`SLOW` (:func:`solve_lines1`
-        then hands ``x`` over to CG; ``b`` is not set).
+        then hands ``x`` over to CG). On every return ``b`` holds the bit voltages of ``x``.
     """
     rows, cols = x.shape
     smax = sw.max()
