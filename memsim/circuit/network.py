@@ -105,7 +105,8 @@ def check_fits(what: str, field: str, n_nodes: int, n_edges: int,
     have = memory_available()
     if need > have:
         raise ParameterError(field, f"{what} needs {_size(need)} of memory for its network "
-                             f"arrays ({n_edges:,} edges x {BYTES_PER_EDGE} bytes), more than "
+                             f"arrays ({n_edges:,} edges x {BYTES_PER_EDGE} bytes, plus nodes and "
+                             f"layout), more than "
                              f"the {_size(have)} available; build a smaller one")
 
 
