@@ -267,12 +267,7 @@ def _residual(gd, sw, lb, ib, v_in, x, r, t):
     A_w x - G b = -G u, so r = G (b - u) - A_w x.
     """
     rows, cols, nb = x.shape
-    for i in range(rows):
-        for j in range(cols):
-            g = gd[i, j]
-            for k in range(nb):
-                t[i, j, k] = g * (v_in[i, k] + x[i, j, k])
-    solve_bit(lb, ib, t)
+    _bits_into(gd, lb, ib, v_in, x, t)
     for i in range(rows):
         for j in range(cols):
             g = gd[i, j]
@@ -449,12 +444,18 @@ def solve_lines(gd, sw, lw, iw, lb, ib, a0, wa, c0, wc, q, e_inv, mc, v_in, rtol
 @njit(cache=True, nogil=True)
 def bit_voltages(gd, lb, ib, v_in, x):
     """Bit-line voltages (R, C, B) for IR drops ``x`` (R, C, B): ``A_b^-1 G (v_in + x)``."""
-    rows, cols, nb = x.shape
     t = np.empty_like(x)
+    _bits_into(gd, lb, ib, v_in, x, t)
+    return t
+
+
+@njit(cache=True, nogil=True)
+def _bits_into(gd, lb, ib, v_in, x, t):
+    """t = A_b^-1 G (v_in + x)."""
+    rows, cols, nb = x.shape
     for i in range(rows):
         for j in range(cols):
             g = gd[i, j]
             for k in range(nb):
                 t[i, j, k] = g * (v_in[i, k] + x[i, j, k])
     solve_bit(lb, ib, t)
-    return t
