@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "memsim.spice.cli",
     "memsim.sweep.cli",
     "memsim.rules.cli",
+    "memsim.search.cli",
 )
 
 DESCRIPTION = """\

@@ -144,6 +144,7 @@ def trial_outcomes(
     max_steps: int | None = None,
     one_hot: bool = True,
     start: int = 0,
+    on_trial: Callable[[int, int, Any], None] | None = None,
 ) -> np.ndarray:
     """Outcomes (learned or not) of ``repetitions`` independent trials at load ``P``.
 
@@ -167,6 +168,10 @@ def trial_outcomes(
         One-hot patterns (``P <= n_inputs``) or binary vectors.
     start : int
         Index of the first trial (to split a load's trials over workers).
+    on_trial : callable, optional
+        Called as ``on_trial(P, r, result)`` with each trial's
+        :class:`~memsim.learn.TrainResult`: what a caller needs beyond the outcome (energy,
+        device count) without training again.
 
     Returns
     -------
@@ -212,6 +217,8 @@ def trial_outcomes(
                                one_hot=one_hot)
             res = train(net, task, cfg, seed=train_seed, max_steps=max_steps)
         out[k] = res.learned
+        if on_trial is not None:
+            on_trial(int(P), start + k, res)
     return out
 
 
@@ -323,6 +330,7 @@ def capacity_curve(
     one_hot: bool = True,
     z: float = 1.96,
     label: str | None = None,
+    on_trial: Callable[[int, int, Any], None] | None = None,
 ) -> CapacityResult:
     """The success curve S(P) of a topology and its capacity (see the module docstring).
 
@@ -352,6 +360,8 @@ def capacity_curve(
     z : float
         Normal quantile of the intervals (1.96: 95 %).
     label : str, optional
+    on_trial : callable, optional
+        Called as ``on_trial(P, r, result)`` after each trial (see :func:`trial_outcomes`).
 
     Returns
     -------
@@ -405,7 +415,8 @@ def capacity_curve(
     stopped = False
     for k, p in enumerate(iterator):
         out = trial_outcomes(factory, abstract_sizes, p, repetitions, learning=learning,
-                             seed=root, max_steps=max_steps, one_hot=one_hot)
+                             seed=root, max_steps=max_steps, one_hot=one_hot,
+                             on_trial=on_trial)
         outcomes[p] = out
         _, high = wilson_interval(int(out.sum()), out.size, z)
         log.info("capacity %s: P=%d S=%.3f", label, p, out.mean())

@@ -94,6 +94,12 @@ def _cmd_results(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    from memsim.search.store import is_search_store
+
+    if is_search_store(args.store) and args.sweep is None:
+        from memsim.search.cli import report_search
+
+        return report_search(args.store, args.out, args.search)
     from memsim.sweep.report import format_table, make_report, summarize
 
     rows = _rows(args)
@@ -147,10 +153,17 @@ def add_commands(subparsers: Any) -> None:
     p.set_defaults(func=_cmd_results)
 
     p = subparsers.add_parser(
-        "report", help="figures of a sweep store: capacity vs size, S(P) curves",
+        "report", help="figures of a sweep or search store: capacity vs size, S(P) curves, "
+        "best so far, parameter importance, Pareto front",
         description="Write capacity_vs_size.png, success_curves.png, capacity.csv and "
-        "success.csv for the results in a store.")
-    p.add_argument("store", help="SQLite result store written by `memsim sweep`")
+        "success.csv for the results in a sweep store; for a store written by `memsim "
+        "search`: best so far of BO and random search, parameter importance, the Pareto "
+        "front and the best designs' S(P) against the references.")
+    p.add_argument("store", help="SQLite result store written by `memsim sweep` or "
+                   "`memsim search`")
     p.add_argument("--out", help="output folder (default: STORE_report next to the store)")
-    p.add_argument("--sweep", metavar="FILE", help="only the tasks of this sweep file")
+    p.add_argument("--sweep", metavar="FILE", help="only the tasks of this sweep file (a "
+                   "sweep report, also of a search store)")
+    p.add_argument("--search", metavar="NAME", help="the search to report, if the store "
+                   "holds several")
     p.set_defaults(func=_cmd_report)
