@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "memsim.spice.cli",
     "memsim.sweep.cli",
     "memsim.measure.cli",
+    "memsim.rules.cli",
 )
 
 DESCRIPTION = """\
