@@ -4,8 +4,8 @@ and fitted cycles, with their uncertainty.
 Each estimate says which numbers the data support and how well:
 
 * **stuck devices** (:func:`stuck_fraction`): the fraction of a map above a stuck-ON threshold
-  (Wilson 95 % interval); stuck-OFF devices the map does not show are bounded by the rule of
-  three (``3 / n``).
+  (Wilson 95 % interval, :func:`memsim.learn.wilson_interval`); stuck-OFF devices the map
+  does not show are bounded by the rule of three (``3 / n``).
 * **device-to-device spread** (:func:`level_spread`): per programmed level, the log-standard
   deviation of the devices' conductances (zeros, devices the source could not read, are
   counted but excluded).
@@ -40,6 +40,7 @@ from memsim.devices.nonideal import (
     StuckFaults,
 )
 from memsim.errors import ParameterError
+from memsim.learn import wilson_interval
 from memsim.measure.iv import IVFit
 from memsim.measure.readers import ConductanceMap, LevelDistribution, RetentionSeries
 from memsim.measure.store import StoredFit
@@ -56,7 +57,6 @@ __all__ = [
     "read_noise",
     "retention_drift",
     "stuck_fraction",
-    "wilson",
 ]
 
 STUCK_ON_SIEMENS = 300e-6
@@ -65,21 +65,6 @@ threshold: its figure clamps there and calls the devices above it stuck)."""
 FIRST_READ = 60.0
 """Time from programming to the first retention read, s: not in the data; taken as one
 sampling interval (the series are read once a minute)."""
-
-
-def wilson(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
-    """Wilson score interval of a binomial proportion ``k / n``.
-
-    >>> [round(v, 4) for v in wilson(27, 625)]
-    [0.0299, 0.0621]
-    """
-    if n <= 0:
-        raise ParameterError("n", "need at least one trial")
-    p = k / n
-    den = 1 + z * z / n
-    mid = (p + z * z / (2 * n)) / den
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return max(0.0, mid - half), min(1.0, mid + half)
 
 
 @dataclass(frozen=True)
@@ -111,8 +96,8 @@ def stuck_fraction(cmap: ConductanceMap, *, on_above: float = STUCK_ON_SIEMENS,
     off = g <= off_below
     p_off = float(off.mean())
     return StuckEstimate(n, int(on.sum()), int(off.sum()), float(on.mean()),
-                         wilson(int(on.sum()), n), p_off,
-                         wilson(int(off.sum()), n)[1] if off.any() else 3.0 / n,
+                         wilson_interval(int(on.sum()), n), p_off,
+                         wilson_interval(int(off.sum()), n)[1] if off.any() else 3.0 / n,
                          float(g[on].mean()) if on.any() else math.nan)
 
 

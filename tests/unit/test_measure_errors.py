@@ -18,7 +18,6 @@ from memsim.measure.statistics import (
     level_spread,
     read_noise,
     retention_drift,
-    wilson,
 )
 
 SWEEP = IVSweep(np.array([0.0, 0.5, 1.0, 0.5, 0.0]), np.array([0, 1, 2, 1, 0]) * 1e-4, "s", "s")
@@ -134,8 +133,6 @@ def test_stored_fit_lookup_refusals(tmp_path):
 
 
 def test_statistics_refusals():
-    with pytest.raises(ParameterError, match="at least one trial"):
-        wilson(0, 0)
     lv = mm.LevelDistribution(np.array([0.0, 0.0, 1e-4]), "f", "l")
     with pytest.raises(ParameterError, match="fewer than two"):
         level_spread([lv])
