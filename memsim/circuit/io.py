@@ -9,6 +9,7 @@ as ``"10 kohm"``, ``"1.5 V"``, ``"2 ms"``. Example (``circuits/paper_2x4x2.toml`
 
     [device]                  # the default device of every memristor edge
     preset = "pershin2011"    # optional starting point; fields below override it
+                              # ("measured:NAME": a device fitted to data in measurements/)
     r_on = "1 kohm"
 
     [topology]
@@ -42,7 +43,7 @@ import networkx as nx
 from memsim.circuit.builders import crossbar, from_networkx, layered, random_network
 from memsim.circuit.network import Network
 from memsim.devices.models import HP, VTEAM, Device, Linear, Resistor, Threshold
-from memsim.devices.presets import PRESETS
+from memsim.devices.presets import preset
 from memsim.errors import CircuitFileError, MemsimError, ParameterError
 
 __all__ = ["load", "parse_quantity"]
@@ -162,10 +163,10 @@ class _Reader:
         line = self.table_line(f"[{where}]")
         if "preset" in table:
             name = table.pop("preset")
-            if name not in PRESETS:
-                self.fail(f"[{where}] unknown preset {name!r}; known: {', '.join(sorted(PRESETS))}",
-                          line=self.line_of("preset", (line or 1) - 1))
-            base = PRESETS[name][0]
+            try:
+                base = preset(str(name))
+            except ParameterError as exc:
+                self.fail(f"[{where}] {exc}", line=self.line_of("preset", (line or 1) - 1))
         model = table.pop("model", None)
         if model is None and base is None:
             self.fail(f"[{where}] needs 'model' ({', '.join(_MODELS)}) or 'preset'", line=line)
