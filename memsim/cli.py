@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "memsim.analyze.cli",
     "memsim.spice.cli",
     "memsim.sweep.cli",
+    "memsim.rules.online.cli",
 )
 
 DESCRIPTION = """\
