@@ -189,6 +189,7 @@ def test_optimizers():
     (lambda: make_optimizer("rmsprop", 1e-3), "optimizer"),
     (lambda: digit_sequences("pixels"), "encoding"),
     (lambda: digit_sequences(repeat=0), "repeat"),
+    (lambda: digit_sequences("spikes", steps=0), "steps"),
     (lambda: digit_sequences(test_fraction=1.0), "test_fraction"),
     (lambda: split_classes(digit_sequences(), [[3, 12]]), "groups"),
     (lambda: HybridConfig(leak=1.5), "leak"),
@@ -215,3 +216,28 @@ def test_bad_hybrid_training_settings():
         HybridTraining(n_hidden=0)
     with pytest.raises(ParameterError, match="lr_w"):
         HybridTraining(lr_meta=0.0)
+
+
+def test_training_faults_replace_the_stuck_entries_of_w():
+    pytest.importorskip("jax")
+    from memsim.rules.online.hybrid import hybrid_loss
+
+    params, xs, labels = hybrid_problem(2)
+    cfg = HybridConfig()
+    p0 = np.zeros((6, 8))
+    mask = np.random.default_rng(0).random((6, 8)) < 0.3
+    values = np.where(mask, 2.0, 0.0)
+    faulty, _ = hybrid_loss(params, p0, xs, labels, cfg, (mask, values))
+    by_hand, _ = hybrid_loss({**params, "w": np.where(mask, values, params["w"])}, p0, xs,
+                             labels, cfg)
+    clean, _ = hybrid_loss(params, p0, xs, labels, cfg)
+    assert float(faulty) == pytest.approx(float(by_hand), abs=1e-14)
+    assert abs(float(faulty) - float(clean)) > 1e-3
+
+
+def test_fault_aware_training_setting_is_checked():
+    pytest.importorskip("jax")
+    from memsim.rules.online.hybrid import HybridTraining
+
+    with pytest.raises(ParameterError, match="train_faults"):
+        HybridTraining(train_faults=1.0)

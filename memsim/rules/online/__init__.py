@@ -31,6 +31,13 @@ from memsim.rules.online.eprop import (
     online_gradients,
     train_online,
 )
+from memsim.rules.online.hybrid import (
+    HybridResult,
+    HybridTraining,
+    continual,
+    fault_tolerance,
+    train_hybrid,
+)
 from memsim.rules.online.lif import LIFConfig, LIFState, RecurrentLIF, init_weights
 from memsim.rules.online.plasticity import (
     Decay,
@@ -46,6 +53,8 @@ __all__ = [
     "ExponentialDecay",
     "HybridConfig",
     "HybridNet",
+    "HybridResult",
+    "HybridTraining",
     "LIFConfig",
     "LIFState",
     "OnlineConfig",
@@ -55,10 +64,13 @@ __all__ = [
     "SequenceData",
     "StuckAtWeights",
     "accuracy",
+    "continual",
     "digit_sequences",
+    "fault_tolerance",
     "init_weights",
     "online_gradients",
     "split_classes",
     "stuck_at",
+    "train_hybrid",
     "train_online",
 ]

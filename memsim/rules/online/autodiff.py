@@ -18,9 +18,13 @@ from typing import Any
 import numpy as np
 
 from memsim.errors import MemsimError
-from memsim.rules.online.lif import LIFConfig
+from memsim.rules.online.data import SequenceData
+from memsim.rules.online.eprop import OnlineConfig, OnlineResult, accuracy
+from memsim.rules.online.lif import LIFConfig, RecurrentLIF, init_weights
+from memsim.rules.online.optim import make_optimizer
 
-__all__ = ["AutodiffUnavailable", "bptt_gradients", "lif_loss", "require_jax", "spike_fn"]
+__all__ = ["AutodiffUnavailable", "bptt_gradients", "lif_loss", "require_jax", "spike_fn",
+           "train_bptt"]
 
 
 class AutodiffUnavailable(MemsimError, ImportError):
@@ -143,3 +147,52 @@ def bptt_gradients(weights: dict[str, np.ndarray], xs: np.ndarray, labels: np.nd
     out = {k: np.asarray(v) for k, v in grads.items()}
     out["loss"] = np.asarray(loss)
     return out
+
+
+_LIF_GRAD: dict[LIFConfig, Any] = {}
+
+
+def train_bptt(data: SequenceData, config: OnlineConfig | None = None, *, seed: int = 0,
+               progress: bool = True) -> OnlineResult:
+    """Train the recurrent LIF network by BPTT (JAX): the offline baseline of e-prop.
+
+    Same network, initial weights, batch order and optimizer as
+    :func:`~memsim.rules.online.eprop.train_online` with the same ``config`` (its ``method``
+    and ``feedback`` are ignored) and ``seed``; only the gradient differs. Float weights.
+
+    >>> from memsim.rules.online.data import digit_sequences
+    >>> from memsim.rules.online.eprop import OnlineConfig
+    >>> r = train_bptt(digit_sequences().subset(64, 32), OnlineConfig(n_hidden=8, epochs=1),
+    ...                progress=False)
+    >>> len(r.history)
+    1
+    """
+    from tqdm.auto import tqdm
+
+    jax = require_jax()
+    cfg = config or OnlineConfig()
+    s_init, _, s_order = np.random.SeedSequence(seed).spawn(3)
+    w = init_weights(data.n_in, cfg.n_hidden, data.n_classes, s_init, rec_scale=cfg.rec_scale,
+                     in_scale=cfg.in_scale)
+    if cfg.lif not in _LIF_GRAD:
+        _LIF_GRAD[cfg.lif] = jax.jit(jax.value_and_grad(lif_loss), static_argnums=3)
+    grad = _LIF_GRAD[cfg.lif]
+    opt = make_optimizer(cfg.optimizer, cfg.lr)
+    rng = np.random.default_rng(s_order)
+    history = []
+    for epoch in tqdm(range(cfg.epochs), desc="bptt epochs", disable=not progress):
+        order = rng.permutation(len(data.x_train))
+        losses = []
+        for i in range(0, len(order), cfg.batch):
+            idx = order[i:i + cfg.batch]
+            loss, g = grad(w, data.x_train[idx], data.y_train[idx], cfg.lif)
+            steps = opt.step({k: np.asarray(v) for k, v in g.items()})
+            w = {k: w[k] + steps[k] for k in w}
+            losses.append(float(loss))
+        net = RecurrentLIF(**w, config=cfg.lif)
+        history.append({"epoch": float(epoch + 1), "loss": float(np.mean(losses)),
+                        "train_accuracy": accuracy(net, data.x_train, data.y_train),
+                        "test_accuracy": accuracy(net, data.x_test, data.y_test)})
+    last = history[-1]
+    return OnlineResult(RecurrentLIF(**w, config=cfg.lif), last["test_accuracy"],
+                        last["train_accuracy"], history)

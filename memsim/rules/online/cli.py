@@ -28,6 +28,7 @@ examples:
   memsim rule hybrid                                 hybrid global-local model on the digits
   memsim rule hybrid --global-only                   the same network without the local trace
   memsim rule hybrid --task faults --fault-fraction 0.1
+  memsim rule hybrid --task faults --train-faults 0.1   fault-aware meta-training
   memsim rule hybrid --task continual --epochs 5     classes {0,1}, {2,3}, ... in sequence
 
 --task faults trains, sticks a share of W at its extreme values, then lets only the local
@@ -92,6 +93,9 @@ def add_hybrid(sub: Any) -> None:
     p.add_argument("--steps", type=int, default=8, help="spike-train length (default: 8)")
     p.add_argument("--global-only", action="store_true",
                    help="train without the local trace (alpha = 0): the baseline")
+    p.add_argument("--train-faults", type=float, default=0.0, metavar="SHARE",
+                   help="fault-aware training: this share of W stuck anew in every batch "
+                   "(default: 0, the paper's training)")
     p.add_argument("--fault-fraction", type=float, default=0.1,
                    help="share of W stuck at its extreme values for --task faults "
                    "(default: 0.1)")
@@ -127,7 +131,8 @@ def _cmd_hybrid(args: argparse.Namespace) -> int:
         train_hybrid,
     )
 
-    cfg = HybridTraining(n_hidden=args.hidden, epochs=args.epochs, plastic=not args.global_only)
+    cfg = HybridTraining(n_hidden=args.hidden, epochs=args.epochs, plastic=not args.global_only,
+                         train_faults=args.train_faults)
     data = digit_sequences("spikes", steps=args.steps, seed=args.seed).subset(args.train)
     progress = not args.no_progress
     if args.task == "continual":

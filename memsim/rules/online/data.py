@@ -82,8 +82,10 @@ def digit_sequences(encoding: str = "rows", *, repeat: int = 1, steps: int = 8,
 
     if encoding not in ("rows", "spikes"):
         raise ParameterError("encoding", f"'rows' or 'spikes', got {encoding!r}")
-    if repeat < 1 or steps < 1:
-        raise ParameterError("repeat", f"repeat and steps must be >= 1, got {repeat}, {steps}")
+    if repeat < 1:
+        raise ParameterError("repeat", f"must be >= 1, got {repeat}")
+    if steps < 1:
+        raise ParameterError("steps", f"must be >= 1, got {steps}")
     if not 0.0 < test_fraction < 1.0:
         raise ParameterError("test_fraction", f"must lie in (0, 1), got {test_fraction}")
     digits = load_digits()

@@ -53,6 +53,10 @@ class HybridTraining:
         Adam step of ``alpha``, ``beta``, ``eta`` (the paper's 5e-4).
     plastic : bool
         False trains the global-only baseline: ``alpha`` = 0, no local trace.
+    train_faults : float
+        Share of ``W`` stuck at its extreme values during training, drawn anew for every
+        batch (the project's fault-aware variant: the coefficients then meet faults while they
+        are meta-learned); 0, the default, is the paper's training.
     alpha0, beta0, eta0 : float
         Upper ends of the uniform initial coefficients (the project's choice: small, so that
         the trace starts as a perturbation of ``W``).
@@ -66,6 +70,7 @@ class HybridTraining:
     lr_w: float = 1e-3
     lr_meta: float = 5e-4
     plastic: bool = True
+    train_faults: float = 0.0
     alpha0: float = 0.05
     beta0: float = 0.05
     eta0: float = 0.1
@@ -77,6 +82,8 @@ class HybridTraining:
                 raise ParameterError(name, f"must be >= 1, got {getattr(self, name)}")
         if not (self.lr_w > 0 and self.lr_meta > 0):
             raise ParameterError("lr_w", "learning rates must be positive")
+        if not 0.0 <= self.train_faults < 1.0:
+            raise ParameterError("train_faults", f"must lie in [0, 1), got {self.train_faults}")
 
 
 @dataclass
@@ -97,15 +104,18 @@ class HybridResult:
     history: list[dict[str, float]]
 
 
-def hybrid_loss(params: dict[str, Any], p0: Any, xs: Any, labels: Any,
-                cfg: HybridConfig) -> tuple[Any, Any]:
+def hybrid_loss(params: dict[str, Any], p0: Any, xs: Any, labels: Any, cfg: HybridConfig,
+                faults: tuple[Any, Any] | None = None) -> tuple[Any, Any]:
     """Cross-entropy of the hybrid model on one batch, in JAX; returns ``(loss, P_end)``.
 
     The same equations as :meth:`HybridNet.run` (module :mod:`~memsim.rules.online
     .plasticity`); ``params`` holds ``w``, ``w_out``, ``alpha``, ``beta``, ``eta``.
+    ``faults = (mask, values)`` replaces the masked entries of ``w`` by stuck values.
     """
     jax = require_jax()
     jnp = jax.numpy
+    if faults is not None:
+        params = {**params, "w": jnp.where(faults[0], faults[1], params["w"])}
     spike = spike_fn(LIFConfig(threshold=cfg.threshold, surrogate="rectangle", gamma=1.0,
                                width=cfg.width))
     b, n_t, _ = xs.shape
@@ -176,14 +186,14 @@ def train_hybrid(data: SequenceData, config: HybridTraining | None = None, *, se
 
     cfg = config or HybridTraining()
     lay = cfg.layer
-    s_init, s_order = np.random.SeedSequence(seed).spawn(2)
+    s_init, s_order, s_faults = np.random.SeedSequence(seed).spawn(3)
     if start is not None:
         net = start.net
     else:
         net = _new_net(data, cfg, s_init, stores or {})
     grad_fn = _value_and_grad(lay)
     opt_w, opt_m = Adam(cfg.lr_w), Adam(cfg.lr_meta)
-    rng = np.random.default_rng(s_order)
+    rng, rng_faults = np.random.default_rng(s_order), np.random.default_rng(s_faults)
     p_state = net.p.weights()
     history: list[dict[str, float]] = []
     bar = tqdm(range(cfg.epochs), desc="hybrid epochs" if cfg.plastic else "global epochs",
@@ -195,8 +205,13 @@ def train_hybrid(data: SequenceData, config: HybridTraining | None = None, *, se
             idx = order[i:i + cfg.batch]
             params = {"w": net.w.weights(), "w_out": net.w_out.weights(), "alpha": net.alpha,
                       "beta": net.beta, "eta": net.eta}
+            faults = None
+            if cfg.train_faults > 0:
+                w = params["w"]
+                faults = (rng_faults.random(w.shape) < cfg.train_faults,
+                          np.where(rng_faults.random(w.shape) < 0.5, w.min(), w.max()))
             (loss, p_end), grads = grad_fn(params, p_state, data.x_train[idx],
-                                           data.y_train[idx], lay)
+                                           data.y_train[idx], lay, faults)
             grads = {k: np.asarray(v) for k, v in grads.items()}
             steps = opt_w.step({"w": grads["w"], "w_out": grads["w_out"]})
             net.w.update(steps["w"])
