@@ -36,7 +36,7 @@ import time
 
 import numpy as np
 
-from memsim.rules.online import OnlineConfig, digit_sequences, train_online
+from memsim.rules.online import HybridConfig, OnlineConfig, digit_sequences, train_online
 from memsim.rules.online.autodiff import train_bptt
 from memsim.rules.online.hybrid import HybridTraining, continual, fault_tolerance, train_hybrid
 from memsim.rules.online.lif import LIFConfig, init_weights
@@ -149,17 +149,18 @@ def part_accuracy(seeds: list[int]) -> None:
     print(f"\n({load()})")
 
 
-def part_faults(seeds: list[int], fault_seeds: int, fraction: float) -> None:
+def part_faults(seeds: list[int], fault_seeds: int, fraction: float, decay: float) -> None:
     data = digit_sequences("spikes")
     print(f"\n## {fraction:.0%} stuck-at faults in W, training seeds {seeds} x {fault_seeds} "
-          f"fault seeds ({load()})\n")
+          f"fault seeds, trace decay {decay} per step ({load()})\n")
     print("| model | training | clean | faulty, no local plasticity | faulty, local plasticity"
           " | recovered share of the loss |")
     print("|---|---|---|---|---|---|")
     for train_faults in (0.0, fraction):
         for name, plastic in (("hybrid global-local", True), ("global only", False)):
             out: dict[str, list[float]] = {}
-            cfg = HybridTraining(plastic=plastic, train_faults=train_faults)
+            cfg = HybridTraining(plastic=plastic, train_faults=train_faults,
+                                 layer=HybridConfig(decay=decay))
             for s in seeds:
                 res = train_hybrid(data, cfg, seed=s, progress=False)
                 for f in range(fault_seeds):
@@ -200,6 +201,8 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=3, help="training seeds (default: 3)")
     ap.add_argument("--fault-seeds", type=int, default=3, help="fault patterns per model")
     ap.add_argument("--fraction", type=float, default=0.1, help="share of W stuck")
+    ap.add_argument("--decay", type=float, default=0.99,
+                    help="per-step decay of the local trace in --part faults (paper: 0.99)")
     ap.add_argument("--sizes", type=int, nargs="+", default=[16, 32, 64, 96, 128, 192],
                     help="network sizes for RTRL (block-diagonal also runs them)")
     ap.add_argument("--block-sizes", type=int, nargs="+",
@@ -212,7 +215,7 @@ def main() -> None:
     if args.part in ("all", "accuracy"):
         part_accuracy(seeds)
     if args.part in ("all", "faults"):
-        part_faults(seeds, args.fault_seeds, args.fraction)
+        part_faults(seeds, args.fault_seeds, args.fraction, args.decay)
     if args.part in ("all", "continual"):
         part_continual(seeds)
 

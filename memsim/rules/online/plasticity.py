@@ -44,7 +44,14 @@ __all__ = [
 
 @runtime_checkable
 class Decay(Protocol):
-    """How the local trace's store forgets: called once per time step with that store."""
+    """How the local trace's store forgets: called once per time step with that store.
+
+    The hook for volatile devices: a retention model of the device physics implements
+    ``apply`` by advancing the tile's device states through one step's worth of retention
+    loss (its drift towards the relaxed state), so that the hardware's forgetting, not an
+    exponential written by pulses, is the trace's decay; ``HybridNet(..., p=tile,
+    decay=that_model)`` then runs unchanged.
+    """
 
     def apply(self, store: WeightStore) -> None:
         """Advance ``store`` by one step of forgetting."""
