@@ -21,8 +21,9 @@ def last_line(capsys):
     ["rule", "hybrid", "--hidden", "16", "--epochs", "1", "--train", "128"],
     ["rule", "hybrid", "--task", "faults", "--hidden", "16", "--epochs", "1", "--train", "128",
      "--train-faults", "0.1"],
+    # enough digits that every task fills a batch: one compiled shape
     ["rule", "hybrid", "--task", "continual", "--hidden", "16", "--epochs", "1", "--train",
-     "200"],
+     "700"],
 ])
 def test_rules_run_and_report_the_test_accuracy_last(argv, capsys):
     assert main([*argv, "--no-progress"]) == 0

@@ -200,9 +200,12 @@ def train_hybrid(data: SequenceData, config: HybridTraining | None = None, *, se
                disable=not progress)
     for epoch in bar:
         order = rng.permutation(len(data.x_train))
+        # Full batches only (a new order every epoch uses every sequence): one batch shape,
+        # so JAX compiles the step once, and every trace increment averages the same count.
+        size = min(cfg.batch, len(order))
         losses = []
-        for i in range(0, len(order), cfg.batch):
-            idx = order[i:i + cfg.batch]
+        for i in range(0, len(order) - size + 1, size):
+            idx = order[i:i + size]
             params = {"w": net.w.weights(), "w_out": net.w_out.weights(), "alpha": net.alpha,
                       "beta": net.beta, "eta": net.eta}
             faults = None
