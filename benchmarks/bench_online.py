@@ -40,16 +40,7 @@ from memsim.rules.online import HybridConfig, OnlineConfig, digit_sequences, tra
 from memsim.rules.online.autodiff import train_bptt
 from memsim.rules.online.hybrid import HybridTraining, continual, fault_tolerance, train_hybrid
 from memsim.rules.online.lif import LIFConfig, init_weights
-from memsim.rules.online.traces import (
-    BlockTraces,
-    RTRLTraces,
-    block_gradient,
-    block_step,
-    jacobian,
-    jacobian_diagonal,
-    rtrl_gradient,
-    rtrl_step,
-)
+from memsim.rules.online.traces import advance, contribution, new_traces
 
 
 def load() -> str:
@@ -63,21 +54,13 @@ def step_cost(method: str, n: int, n_in: int = 8, repeats: int = 5) -> tuple[flo
     w_rec = init_weights(n_in, n, 10, seed=0)["w_rec"]
     x, s = rng.uniform(0, 1, (1, n_in)), (rng.random((1, n)) < 0.2) * 1.0
     psi, sig = rng.uniform(0, 0.3, (1, n)), rng.normal(size=(1, n))
-    if method == "rtrl":
-        tr = RTRLTraces.zeros(1, n_in, n)
+    tr = new_traces(method, 1, n_in, n)
 
-        def one(tr):
-            tr = rtrl_step(tr, x, s, jacobian(psi, w_rec, cfg), psi, cfg.kappa)
-            rtrl_gradient(tr, sig)
-            return tr
-    else:
-        tr = BlockTraces.zeros(1, n_in, n)
+    def one(tr):
+        tr = advance(tr, x, s, psi, psi, w_rec, cfg)
+        contribution(tr, sig)
+        return tr
 
-        def one(tr):
-            tr = block_step(tr, x, s, jacobian_diagonal(psi, np.diag(w_rec), cfg), psi,
-                            cfg.kappa)
-            block_gradient(tr, sig)
-            return tr
     t0 = time.perf_counter()
     tr = one(tr)
     n_steps = int(np.clip(0.1 / (time.perf_counter() - t0), 1, 2000))   # ~0.1 s per repeat

@@ -28,16 +28,7 @@ from memsim.rules.online.lif import (
     surrogate,
 )
 from memsim.rules.online.optim import make_optimizer
-from memsim.rules.online.traces import (
-    BlockTraces,
-    RTRLTraces,
-    block_gradient,
-    block_step,
-    jacobian,
-    jacobian_diagonal,
-    rtrl_gradient,
-    rtrl_step,
-)
+from memsim.rules.online.traces import advance, contribution, new_traces
 from memsim.tiles import WeightStore
 
 __all__ = ["OnlineConfig", "OnlineLearner", "OnlineResult", "accuracy", "online_gradients",
@@ -145,8 +136,7 @@ class OnlineLearner:
         first_loss = 0 if cfg.loss_steps == 0 else max(0, n_t - cfg.loss_steps)
         w_rec, w_out = net.w_rec.weights(), net.w_out.weights()
         state = net.initial_state(b)
-        tr: BlockTraces | RTRLTraces
-        tr = (BlockTraces if self.method == "eprop" else RTRLTraces).zeros(b, n_in, n_h)
+        tr = new_traces(self.method, b, n_in, n_h)
         psi_prev = np.zeros((b, n_h))
         f_out = np.zeros((b, n_h))        # readout-filtered spikes: W_out's eligibility
         grads = {"w_in": np.zeros((n_in, n_h)), "w_rec": np.zeros((n_h, n_h)),
@@ -156,12 +146,7 @@ class OnlineLearner:
             s_prev = state.s
             state = net.step(xs[:, t], state)
             psi = surrogate(state.u, cfg)
-            if isinstance(tr, BlockTraces):
-                tr = block_step(tr, xs[:, t], s_prev, jacobian_diagonal(psi_prev, np.diag(w_rec),
-                                cfg), psi, cfg.kappa)
-            else:
-                tr = rtrl_step(tr, xs[:, t], s_prev, jacobian(psi_prev, w_rec, cfg), psi,
-                               cfg.kappa)
+            tr = advance(tr, xs[:, t], s_prev, psi_prev, psi, w_rec, cfg)
             f_out = cfg.kappa * f_out + state.s
             psi_prev = psi
             if t < first_loss:
@@ -169,8 +154,7 @@ class OnlineLearner:
             err = readout_error(state.y, labels)                       # dE_t/dy_t (B, n_out)
             loss += cross_entropy(state.y, labels)
             signal = err @ (w_out if self.feedback is None else self.feedback).T
-            g_in, g_rec = (block_gradient if isinstance(tr, BlockTraces) else rtrl_gradient)(
-                tr, signal)  # type: ignore[arg-type]
+            g_in, g_rec = contribution(tr, signal)
             grads["w_in"] += g_in
             grads["w_rec"] += g_rec
             grads["w_out"] += f_out.T @ err

@@ -40,6 +40,10 @@ from memsim.rules.online.lif import LIFConfig
 __all__ = [
     "BlockTraces",
     "RTRLTraces",
+    "Traces",
+    "advance",
+    "contribution",
+    "new_traces",
     "block_gradient",
     "block_step",
     "jacobian",
@@ -163,3 +167,34 @@ def rtrl_gradient(tr: RTRLTraces, signal: np.ndarray) -> tuple[np.ndarray, np.nd
     gradients (``signal`` (B, n_h))."""
     return (np.einsum("bijl,bi->jl", tr.f_in, signal),
             np.einsum("bijl,bi->jl", tr.f_rec, signal))
+
+
+Traces = BlockTraces | RTRLTraces
+
+
+def new_traces(method: str, batch: int, n_in: int, n_h: int) -> Traces:
+    """Zero traces of ``method`` (``"eprop"``: block-diagonal, ``"rtrl"``: exact)."""
+    return (BlockTraces if method == "eprop" else RTRLTraces).zeros(batch, n_in, n_h)
+
+
+def advance(tr: Traces, x: np.ndarray, s_prev: np.ndarray, psi_prev: np.ndarray,
+            psi: np.ndarray, w_rec: np.ndarray, cfg: LIFConfig) -> Traces:
+    """One step of either rule: the Jacobian it needs (diagonal or full) from the previous
+    step's surrogate, then the trace update.
+
+    >>> tr = new_traces("rtrl", 1, 2, 3)
+    >>> z = np.zeros((1, 3))
+    >>> advance(tr, np.ones((1, 2)), z, z, z + 0.3, np.zeros((3, 3)), LIFConfig()).m_in.shape
+    (1, 3, 2, 3)
+    """
+    if isinstance(tr, BlockTraces):
+        return block_step(tr, x, s_prev, jacobian_diagonal(psi_prev, np.diag(w_rec), cfg), psi,
+                          cfg.kappa)
+    return rtrl_step(tr, x, s_prev, jacobian(psi_prev, w_rec, cfg), psi, cfg.kappa)
+
+
+def contribution(tr: Traces, signal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """This step's input and recurrent gradient contributions of either rule."""
+    if isinstance(tr, BlockTraces):
+        return block_gradient(tr, signal)
+    return rtrl_gradient(tr, signal)
