@@ -241,3 +241,30 @@ def test_fault_aware_training_setting_is_checked():
 
     with pytest.raises(ParameterError, match="train_faults"):
         HybridTraining(train_faults=1.0)
+
+
+def test_training_runs_on_the_stores_it_is_given():
+    data = digit_sequences().subset(64, 32)
+    w = init_weights(8, 10, 10, seed=0)
+    stores = {k: FloatWeights(v, w_min=-0.2, w_max=0.2) for k, v in w.items()}
+    res = train_online(data, OnlineConfig(n_hidden=10, epochs=1, lr=0.05), stores=stores,
+                       progress=False)
+    assert res.net.w_rec is stores["w_rec"] and stores["w_rec"].stats.updates == 2
+    assert np.abs(stores["w_in"].weights()).max() <= 0.2      # the store's bounds hold
+    assert (np.abs(stores["w_in"].weights()) == 0.2).any()
+
+
+def test_hybrid_training_uses_the_given_stores_and_decay():
+    pytest.importorskip("jax")
+    from memsim.rules.online.hybrid import HybridTraining, train_hybrid
+
+    data = digit_sequences("spikes").subset(64, 32)
+    rng = np.random.default_rng(0)
+    stores = {"w": FloatWeights(rng.normal(0, 0.1, (64, 8))),
+              "w_out": FloatWeights(rng.normal(0, 0.3, (8, 10))),
+              "p": FloatWeights(np.zeros((64, 8)), w_min=-1.0, w_max=1.0)}
+    decay = ExponentialDecay(0.5)
+    res = train_hybrid(data, HybridTraining(n_hidden=8, epochs=1), stores=stores, decay=decay,
+                       progress=False)
+    assert res.net.w is stores["w"] and res.net.p is stores["p"] and res.net.decay is decay
+    assert stores["w"].stats.updates == 1 and np.abs(stores["p"].weights()).max() > 0

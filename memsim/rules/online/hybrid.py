@@ -26,7 +26,7 @@ from memsim.rules.online.autodiff import require_jax, spike_fn
 from memsim.rules.online.data import SequenceData
 from memsim.rules.online.lif import LIFConfig
 from memsim.rules.online.optim import Adam
-from memsim.rules.online.plasticity import HybridConfig, HybridNet, stuck_at
+from memsim.rules.online.plasticity import Decay, HybridConfig, HybridNet, stuck_at
 from memsim.tiles import FloatWeights, WeightStore
 
 __all__ = ["HybridResult", "HybridTraining", "continual", "fault_tolerance", "hybrid_loss",
@@ -152,8 +152,8 @@ def _value_and_grad(cfg: HybridConfig) -> Any:
 
 
 def train_hybrid(data: SequenceData, config: HybridTraining | None = None, *, seed: int = 0,
-                 stores: dict[str, WeightStore] | None = None, progress: bool = True,
-                 start: HybridResult | None = None) -> HybridResult:
+                 stores: dict[str, WeightStore] | None = None, decay: Decay | None = None,
+                 progress: bool = True, start: HybridResult | None = None) -> HybridResult:
     """Train the hybrid model (or, with ``plastic=False``, the global-only baseline).
 
     Parameters
@@ -168,6 +168,11 @@ def train_hybrid(data: SequenceData, config: HybridTraining | None = None, *, se
     stores : dict, optional
         ``"w"`` (n_in, n_h) and ``"w_out"`` (n_h, n_out) weight stores to train in place, and
         optionally ``"p"`` for the trace; default float weights.
+    decay : Decay, optional
+        Forgetting of the trace's store when the trained model runs (default: exponential
+        with ``config.layer.decay``). Training itself follows the trace in float, with the
+        exponential: for a volatile tile set ``layer.decay`` to its per-step retention, so
+        that the coefficients are meta-learned for the forgetting they will meet.
     progress : bool
         Show a progress bar over epochs.
     start : HybridResult, optional
@@ -190,7 +195,7 @@ def train_hybrid(data: SequenceData, config: HybridTraining | None = None, *, se
     if start is not None:
         net = start.net
     else:
-        net = _new_net(data, cfg, s_init, stores or {})
+        net = _new_net(data, cfg, s_init, stores or {}, decay)
     grad_fn = _value_and_grad(lay)
     opt_w, opt_m = Adam(cfg.lr_w), Adam(cfg.lr_meta)
     rng, rng_faults = np.random.default_rng(s_order), np.random.default_rng(s_faults)
@@ -236,7 +241,7 @@ def train_hybrid(data: SequenceData, config: HybridTraining | None = None, *, se
 
 
 def _new_net(data: SequenceData, cfg: HybridTraining, seed: np.random.SeedSequence,
-             stores: dict[str, WeightStore]) -> HybridNet:
+             stores: dict[str, WeightStore], decay: Decay | None) -> HybridNet:
     n_in, n_h, n_out = data.n_in, cfg.n_hidden, data.n_classes
     rng = np.random.default_rng(seed)
     w = stores.get("w") or FloatWeights(rng.normal(0, 1 / np.sqrt(n_in), (n_in, n_h)))
@@ -247,7 +252,8 @@ def _new_net(data: SequenceData, cfg: HybridTraining, seed: np.random.SeedSequen
         eta = rng.uniform(0, cfg.eta0, n_h)
     else:
         alpha, beta, eta = np.zeros(n_h), np.zeros(n_in), np.zeros(n_h)
-    return HybridNet(w, w_out, alpha, beta, eta, p=stores.get("p"), config=cfg.layer)
+    return HybridNet(w, w_out, alpha, beta, eta, p=stores.get("p"), decay=decay,
+                     config=cfg.layer)
 
 
 def _write(store: WeightStore, target: np.ndarray) -> None:
