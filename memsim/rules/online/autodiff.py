@@ -19,7 +19,7 @@ import numpy as np
 
 from memsim.errors import MemsimError
 from memsim.rules.online.data import SequenceData
-from memsim.rules.online.eprop import OnlineConfig, OnlineResult, accuracy
+from memsim.rules.online.eprop import TRAIN_PROBE, OnlineConfig, OnlineResult, accuracy
 from memsim.rules.online.lif import LIFConfig, RecurrentLIF, init_weights
 from memsim.rules.online.optim import make_optimizer
 
@@ -191,7 +191,8 @@ def train_bptt(data: SequenceData, config: OnlineConfig | None = None, *, seed: 
             losses.append(float(loss))
         net = RecurrentLIF(**w, config=cfg.lif)
         history.append({"epoch": float(epoch + 1), "loss": float(np.mean(losses)),
-                        "train_accuracy": accuracy(net, data.x_train, data.y_train),
+                        "train_accuracy": accuracy(net, data.x_train[:TRAIN_PROBE],
+                                                   data.y_train[:TRAIN_PROBE]),
                         "test_accuracy": accuracy(net, data.x_test, data.y_test)})
     last = history[-1]
     return OnlineResult(RecurrentLIF(**w, config=cfg.lif), last["test_accuracy"],
