@@ -244,8 +244,10 @@ def _new_net(data: SequenceData, cfg: HybridTraining, seed: np.random.SeedSequen
              stores: dict[str, WeightStore], decay: Decay | None) -> HybridNet:
     n_in, n_h, n_out = data.n_in, cfg.n_hidden, data.n_classes
     rng = np.random.default_rng(seed)
-    w = stores.get("w") or FloatWeights(rng.normal(0, 1 / np.sqrt(n_in), (n_in, n_h)))
-    w_out = stores.get("w_out") or FloatWeights(rng.normal(0, 1 / np.sqrt(n_h), (n_h, n_out)))
+    w0 = rng.normal(0, 1 / np.sqrt(n_in), (n_in, n_h))          # drawn either way: the
+    w_out0 = rng.normal(0, 1 / np.sqrt(n_h), (n_h, n_out))      # coefficients' draws follow
+    w = stores["w"] if "w" in stores else FloatWeights(w0)
+    w_out = stores["w_out"] if "w_out" in stores else FloatWeights(w_out0)
     if cfg.plastic:
         alpha = rng.uniform(0, cfg.alpha0, n_h)
         beta = rng.uniform(0, cfg.beta0, n_in)
