@@ -19,6 +19,11 @@ paper (no faults), and fault-aware (10 % of W stuck anew in every training batch
 
 Part ``continual``: classes {0,1}, {2,3}, ... in sequence; accuracy on all classes at the end.
 
+Part ``tiles`` (not in ``all``; needs ``memsim.tiles.CrossbarTile``): e-prop and the hybrid
+model trained on crossbar tiles of a preset (``--preset``) against float weights with the same
+bounds and unbounded floats, same seed. Each layer's tile maps its ``w_max`` (the largest
+weight of the float-trained network, seed 0) to the full differential swing.
+
     .venv/bin/python benchmarks/bench_online.py [--part all] [--seeds 3] [--sizes 8 16 32 64]
 """
 
@@ -177,10 +182,65 @@ def part_continual(seeds: list[int]) -> None:
     print(f"\n({load()})")
 
 
+def part_tiles(seeds: list[int], preset: str) -> None:
+    try:
+        from memsim.tiles import CrossbarTile, FloatWeights, tile_preset
+    except ImportError:
+        print("\n## tiles: skipped, memsim.tiles has no CrossbarTile yet")
+        return
+    print(f"\n## Float weights vs crossbar tiles ({preset}), seeds {seeds} ({load()})\n")
+    print("| model | weights | test accuracy (mean ± sd) | per seed | programming pulses | "
+          "s per run |")
+    print("|---|---|---|---|---|---|")
+    rows, spikes = digit_sequences("rows"), digit_sequences("spikes")
+    cfg, hcfg = OnlineConfig(), HybridTraining()
+    w_max = {"w_in": 3.0, "w_rec": 0.75, "w_out": 1.0, "w": 0.6}      # seed-0 float maxima
+    h_out_max = 0.4
+
+    def stores(w0: dict, bounds: dict, kind: str, seed: int) -> dict:
+        if kind == "float":
+            return {k: FloatWeights(v) for k, v in w0.items()}
+        if kind == "float, bounded":
+            return {k: FloatWeights(v, w_min=-bounds[k], w_max=bounds[k]) for k, v in w0.items()}
+        kids = np.random.SeedSequence([seed, 7]).spawn(len(w0))
+        return {k: CrossbarTile(v, tile_preset(preset).replace(w_max=bounds[k]), seed=sd)
+                for (k, v), sd in zip(w0.items(), kids, strict=True)}
+
+    for kind in ("float", "float, bounded", f"tile {preset}"):
+        for model in ("e-prop", "hybrid"):
+            accs, pulses = [], 0
+            t0 = time.perf_counter()
+            for s in seeds:
+                s_init = np.random.SeedSequence(s).spawn(3)[0]
+                if model == "e-prop":
+                    w0 = init_weights(8, cfg.n_hidden, 10, s_init, rec_scale=cfg.rec_scale,
+                                      in_scale=cfg.in_scale)
+                    st = stores(w0, w_max, kind.split()[0] if kind.startswith("tile")
+                                else kind, s)
+                    accs.append(train_online(rows, cfg, seed=s, stores=st,
+                                             progress=False).test_accuracy)
+                else:
+                    rng = np.random.default_rng(s_init)
+                    w0 = {"w": rng.normal(0, 1 / 8, (64, hcfg.n_hidden)),
+                          "w_out": rng.normal(0, 1 / np.sqrt(hcfg.n_hidden),
+                                              (hcfg.n_hidden, 10))}
+                    st = stores(w0, {"w": w_max["w"], "w_out": h_out_max},
+                                kind.split()[0] if kind.startswith("tile") else kind, s)
+                    accs.append(train_hybrid(spikes, hcfg, seed=s, stores=st,
+                                             progress=False).test_accuracy)
+                pulses += sum(v.stats.pulses for v in st.values())
+            dt = (time.perf_counter() - t0) / len(seeds)
+            print(f"| {model} | {kind} | {mean_std(accs)} | "
+                  f"{', '.join(f'{a:.3f}' for a in accs)} | {pulses // len(seeds)} | {dt:.0f} |",
+                  flush=True)
+    print(f"\n({load()})")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--part", choices=["all", "scaling", "accuracy", "faults", "continual"],
-                    default="all")
+    ap.add_argument("--part", default="all",
+                    choices=["all", "scaling", "accuracy", "faults", "continual", "tiles"])
+    ap.add_argument("--preset", default="rram64", help="tile preset of --part tiles")
     ap.add_argument("--seeds", type=int, default=3, help="training seeds (default: 3)")
     ap.add_argument("--fault-seeds", type=int, default=3, help="fault patterns per model")
     ap.add_argument("--fraction", type=float, default=0.1, help="share of W stuck")
@@ -201,6 +261,8 @@ def main() -> None:
         part_faults(seeds, args.fault_seeds, args.fraction, args.decay)
     if args.part in ("all", "continual"):
         part_continual(seeds)
+    if args.part == "tiles":
+        part_tiles(seeds, args.preset)
 
 
 if __name__ == "__main__":
