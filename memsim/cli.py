@@ -21,7 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "memsim.analyze.cli",
     "memsim.spice.cli",
     "memsim.sweep.cli",
-    "memsim.rules.online.cli",
+    "memsim.rules.cli",
 )
 
 DESCRIPTION = """\

@@ -12,6 +12,7 @@ step (``"step"``, fully online).
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -243,7 +244,7 @@ class OnlineResult:
     train_accuracy : float, after the last epoch, on the first ``TRAIN_PROBE`` (512) training
         sequences
     history : list of dict, one per epoch: ``epoch``, ``loss``, ``train_accuracy``,
-        ``test_accuracy``
+        ``test_accuracy``, ``seconds`` (wall time of the epoch with its evaluation)
     """
 
     net: RecurrentLIF
@@ -305,6 +306,7 @@ def train_online(data: SequenceData, config: OnlineConfig | None = None, *, seed
     history: list[dict[str, float]] = []
     bar = tqdm(range(cfg.epochs), desc=f"{cfg.method} epochs", disable=not progress)
     for epoch in bar:
+        t0 = time.perf_counter()
         order = rng.permutation(len(data.x_train))
         losses = []
         for i in range(0, len(order), cfg.batch):
@@ -313,7 +315,8 @@ def train_online(data: SequenceData, config: OnlineConfig | None = None, *, seed
         row = {"epoch": float(epoch + 1), "loss": float(np.mean(losses)),
                "train_accuracy": accuracy(net, data.x_train[:TRAIN_PROBE],
                                           data.y_train[:TRAIN_PROBE]),
-               "test_accuracy": accuracy(net, data.x_test, data.y_test)}
+               "test_accuracy": accuracy(net, data.x_test, data.y_test),
+               "seconds": time.perf_counter() - t0}
         history.append(row)
         bar.set_postfix(loss=f"{row['loss']:.3f}", test=f"{row['test_accuracy']:.3f}")
         log.info("epoch %d: loss %.4f, train %.3f, test %.3f", epoch + 1, row["loss"],

@@ -16,6 +16,7 @@ values and lets only the local trace adapt (``W``, ``W_out`` and the coefficient
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,7 @@ import numpy as np
 from memsim.errors import ParameterError
 from memsim.rules.online.autodiff import require_jax, spike_fn
 from memsim.rules.online.data import SequenceData
+from memsim.rules.online.eprop import TRAIN_PROBE
 from memsim.rules.online.lif import LIFConfig
 from memsim.rules.online.optim import Adam
 from memsim.rules.online.plasticity import Decay, HybridConfig, HybridNet, stuck_at
@@ -95,7 +97,8 @@ class HybridResult:
     net : HybridNet, the trained model on its stores, its trace at the end of training
     config : HybridTraining, the settings
     test_accuracy : float, of ``net`` with the trace plastic, after the last epoch
-    history : list of dict, per epoch: ``epoch``, ``loss``, ``test_accuracy``
+    history : list of dict, per epoch: ``epoch``, ``loss``, ``train_accuracy`` (first 512
+        training sequences), ``test_accuracy``, ``seconds``
     """
 
     net: HybridNet
@@ -204,6 +207,7 @@ def train_hybrid(data: SequenceData, config: HybridTraining | None = None, *, se
     bar = tqdm(range(cfg.epochs), desc="hybrid epochs" if cfg.plastic else "global epochs",
                disable=not progress)
     for epoch in bar:
+        t0 = time.perf_counter()
         order = rng.permutation(len(data.x_train))
         # Full batches only (a new order every epoch uses every sequence): one batch shape,
         # so JAX compiles the step once, and every trace increment averages the same count.
@@ -232,9 +236,12 @@ def train_hybrid(data: SequenceData, config: HybridTraining | None = None, *, se
             losses.append(float(loss))
         _write(net.p, p_state)
         acc = _accuracy(net, data)
+        probe = data.x_train[:TRAIN_PROBE], data.y_train[:TRAIN_PROBE]
+        train_acc = float((net.predict(probe[0]) == probe[1]).mean())
         _write(net.p, p_state)             # evaluation moved the trace; training resumes here
         history.append({"epoch": float(epoch + 1), "loss": float(np.mean(losses)),
-                        "test_accuracy": acc})
+                        "train_accuracy": train_acc, "test_accuracy": acc,
+                        "seconds": time.perf_counter() - t0})
         bar.set_postfix(loss=f"{np.mean(losses):.3f}", test=f"{acc:.3f}")
         log.info("epoch %d: loss %.4f, test %.3f", epoch + 1, np.mean(losses), acc)
     return HybridResult(net, cfg, history[-1]["test_accuracy"], history)
