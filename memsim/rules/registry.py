@@ -7,7 +7,7 @@ function ``(config, dataset, hardware, epochs, seed, progress) -> result`` whose
 them per layer).
 
 >>> sorted(RULES)
-['erbp', 'mushroom']
+['eprop', 'erbp', 'hybrid', 'mushroom']
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any
 from memsim.rules.datasets import Dataset
 from memsim.rules.erbp import ERBP, ERBPConfig
 from memsim.rules.mushroom import MushroomBody, MushroomConfig
+from memsim.rules.online.run import EpropRun, HybridRun, run_eprop, run_hybrid
 
 __all__ = ["RULES", "Rule"]
 
@@ -52,5 +53,11 @@ RULES: dict[str, Rule] = {
                  ERBPConfig, _run_erbp, 10, {"hidden": 30, "t_sample": 0.08}),
     "mushroom": Rule("mushroom", "mushroom body: sparse KC expansion, k-WTA, local rule",
                      MushroomConfig, _run_mushroom, 3, {"n_kc": 300, "k": 15}),
+    "eprop": Rule("eprop", "e-prop / RTRL in a recurrent LIF network, image rows as time "
+                  "(--set method=rtrl, feedback=symmetric, encoding=spikes)",
+                  EpropRun, run_eprop, 20, {"n_hidden": 30}),
+    "hybrid": Rule("hybrid", "hybrid global-local plasticity, W by BPTT plus a meta-learned "
+                   "Hebbian trace (--set task=faults|continual)",
+                   HybridRun, run_hybrid, 15, {"n_hidden": 48}),
 }
 """Rules by name."""
