@@ -44,6 +44,7 @@ from memsim.circuit.network import Network
 from memsim.devices.models import HP, VTEAM, Device, Linear, Resistor, Threshold
 from memsim.devices.presets import PRESETS
 from memsim.errors import CircuitFileError, MemsimError, ParameterError
+from memsim.resources import data_path
 
 __all__ = ["load", "parse_quantity"]
 
@@ -363,10 +364,18 @@ def load(path: str | Path) -> Network:
 
 
 def circuit_path(name: str) -> Path:
-    """Path of a named circuit shipped in ``circuits/`` (e.g. ``"paper_2x4x2"``)."""
-    root = Path(__file__).resolve().parents[2] / "circuits"
-    p = root / (name if name.endswith(".toml") else f"{name}.toml")
-    if not p.exists():
-        known = sorted(q.stem for q in root.glob("*.toml"))
-        raise CircuitFileError(p, f"no circuit named {name!r}; known: {', '.join(known)}")
-    return p
+    """Path of a named circuit shipped in ``circuits/`` (e.g. ``"paper_2x4x2"``), from a source
+    checkout or an installed wheel alike (:func:`memsim.data_path`).
+
+    Raises
+    ------
+    CircuitFileError
+        If no circuit of that name ships (the message lists the known ones).
+
+    Examples
+    --------
+    >>> import memsim
+    >>> memsim.circuit_path("wheatstone").name
+    'wheatstone.toml'
+    """
+    return data_path("circuits", name if name.endswith(".toml") else f"{name}.toml")

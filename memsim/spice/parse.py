@@ -41,7 +41,7 @@ from memsim.errors import CircuitFileError, MemsimError
 from memsim.solve.drives import DC, PWL, Drive, Pulse, Sine
 from memsim.spice.netlist import _FIELDS, _PARAMS, subcircuit
 
-__all__ = ["ParsedNetlist", "parse_netlist", "parse_number", "read_netlist"]
+__all__ = ["ParsedNetlist", "parse_netlist", "parse_netlist_file", "parse_number", "read_netlist"]
 
 SUPPORTED = ("memsim reads R, V, X (instances of memsim's subcircuits) and A (XSPICE memristor) "
              "elements and the dot-commands .subckt/.ends (memsim's own), .model (memristor), "
@@ -208,6 +208,9 @@ class _Parser:
             k += 1
         for name, n1, n2, model, line in self.pending_a:
             self.xspice(name, n1, n2, model, line)
+        if not self.edges:
+            self.fail("no circuit elements (R, X or A lines) after the title line: not a "
+                      "netlist memsim can simulate", None)
         return self.build()
 
     def subckt(self, lines: list[_Line], k: int) -> int:
@@ -643,6 +646,24 @@ def parse_netlist(text: str, *, source: str = "<string>") -> ParsedNetlist:
     return _Parser(text, source).parse()
 
 
+def parse_netlist_file(path: str | Path) -> ParsedNetlist:
+    """:func:`parse_netlist` of the file ``path``.
+
+    Raises
+    ------
+    CircuitFileError
+        If the file cannot be read as text, or holds something memsim cannot read.
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CircuitFileError(p, f"cannot read the file ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise CircuitFileError(p, "not a text file (a SPICE netlist is plain text)") from None
+    return _Parser(text, str(p)).parse()
+
+
 def read_netlist(path: str | Path) -> Network:
     """The network of the SPICE netlist file ``path`` (drives: :func:`parse_netlist`).
 
@@ -661,9 +682,4 @@ def read_netlist(path: str | Path) -> Network:
     >>> back.node_names == net.node_names and bool((back.params == net.params).all())
     True
     """
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CircuitFileError(p, f"cannot read the file ({exc.strerror})") from None
-    return _Parser(text, str(p)).parse().network
+    return parse_netlist_file(path).network
