@@ -109,6 +109,9 @@ class _Reader:
             self.text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise CircuitFileError(path, f"cannot read the file ({exc.strerror})") from None
+        except UnicodeDecodeError:
+            raise CircuitFileError(path, "not a text file (a circuit file is TOML text in "
+                                   "UTF-8)") from None
         try:
             self.doc = tomllib.loads(self.text)
         except tomllib.TOMLDecodeError as exc:
@@ -163,7 +166,7 @@ class _Reader:
         line = self.table_line(f"[{where}]")
         if "preset" in table:
             name = table.pop("preset")
-            if name not in PRESETS:
+            if not isinstance(name, str) or name not in PRESETS:
                 self.fail(f"[{where}] unknown preset {name!r}; known: {', '.join(sorted(PRESETS))}",
                           line=self.line_of("preset", (line or 1) - 1))
             base = PRESETS[name][0]
@@ -195,6 +198,12 @@ class _Reader:
                 values[key] = parse_quantity(raw, _UNITS.get(key, ""), key)
             except ValueError as exc:
                 self.fail(f"[{where}] {exc}", line=self.line_of(key, (line or 1) - 1))
+        required = [f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING
+                    and f.default_factory is dataclasses.MISSING and f.init]
+        missing = [k for k in required if k not in values and base is None]
+        if missing:
+            self.fail(f"[{where}] a {cls.__name__} device needs the field {missing[0]!r}; add a "
+                      f"line '{missing[0]} = ...'", line=line)
         try:
             return base.replace(**values) if base is not None else cls(**values)
         except ParameterError as exc:
@@ -251,6 +260,9 @@ class _Reader:
             assert default is not None
             if kind == "layered":
                 sizes = self.need(topo, "sizes", where, list)
+                if not all(isinstance(w, int) and not isinstance(w, bool) for w in sizes):
+                    self.fail(f"[{where}] sizes must be a list of layer widths (integers), got "
+                              f"{sizes!r}", line=self.key_line(f"[{where}]", "sizes"))
                 connectivity = (self.need(topo, "connectivity", where, float)
                                 if "connectivity" in topo else 1.0)
                 seed = self.need(topo, "seed", where, int) if "seed" in topo else None
