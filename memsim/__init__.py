@@ -12,6 +12,7 @@ The names below load on first use (``memsim.solve_dc`` imports the solver then),
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import TYPE_CHECKING, Any
 
 from memsim import _cache  # first: numba's cache follows this source version (isort: skip)
@@ -26,6 +27,10 @@ from memsim.errors import (
 from memsim.resources import data_path
 
 _cache.install()
+if "IPython" in sys.modules:  # in Jupyter: HTML summaries of results (memsim.reprs)
+    from memsim.reprs import register_ipython
+
+    register_ipython()
 
 __version__ = "0.1.0"
 

@@ -26,6 +26,7 @@ import re
 import shutil
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
@@ -79,7 +80,8 @@ def configure() -> Path:
 class _ConfigureAfterNumba(importlib.abc.MetaPathFinder):
     """Finds numba as usual, and runs :func:`configure` once numba's ``__init__`` has run."""
 
-    def find_spec(self, name: str, path: object = None, target: object = None) -> object:
+    def find_spec(self, name: str, path: Sequence[str] | None = None,
+                  target: ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
         if name != "numba":
             return None
         sys.meta_path.remove(self)  # one import of numba, then out of the way
@@ -97,7 +99,9 @@ class _ThenConfigure(importlib.abc.Loader):
         return self.loader.create_module(spec)
 
     def exec_module(self, module: ModuleType) -> None:
-        module.__loader__ = module.__spec__.loader = self.loader  # numba sees its own loader
+        module.__loader__ = self.loader  # numba sees its own loader
+        if module.__spec__ is not None:
+            module.__spec__.loader = self.loader
         self.loader.exec_module(module)
         configure()
 

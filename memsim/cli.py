@@ -156,7 +156,7 @@ class CircuitRun(NamedTuple):
 
     network: Any
     path: Path
-    drives: dict[str, Any]  # input name -> Drive; floating inputs left out
+    drives: dict[str | int, Any]  # input name -> Drive; floating inputs left out
     t_end: float | None  # None when neither the netlist nor --t-end gives one
     defaulted: bool  # True when the inputs got the command's default drive
 
@@ -202,7 +202,8 @@ def circuit_and_drives(args: argparse.Namespace, default_drive: str) -> CircuitR
             raise ParameterError("drive", f"unknown input {name!r}; inputs: "
                                  f"{', '.join(names) or 'none'}")
         drives[name] = parse_drive(spec)
-    return CircuitRun(net, path, {k: v for k, v in drives.items() if v is not None}, t_end,
+    driven: dict[str | int, Any] = {k: v for k, v in drives.items() if v is not None}
+    return CircuitRun(net, path, driven, t_end,
                       defaulted and not args.drive)
 
 

@@ -49,7 +49,7 @@ def test_circuit_argument_resolution(tmp_path, monkeypatch):
     assert circuit_file("wheatstone.toml") == memsim.circuit_path("wheatstone")
     (tmp_path / "wheatstone.toml").write_text("")  # a local file wins over the shipped one
     assert str(circuit_file("wheatstone.toml")) == "wheatstone.toml"
-    with pytest.raises(memsim.CircuitFileError, match="nor one of the circuits shipped.*paper_2x4x2"):
+    with pytest.raises(memsim.CircuitFileError, match="nor one of the circuits.*paper_2x4x2"):
         circuit_file("nothing")
 
 
