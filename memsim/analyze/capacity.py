@@ -1,7 +1,7 @@
 """Capacity: how many random patterns a topology learns, with binomial confidence intervals.
 
-Definition (the project's own, DESIGN.md §5)
---------------------------------------------
+Definition (the project's own, docs/concepts.md)
+------------------------------------------------
 A *trial* at load ``P`` draws a network from the topology factory, a random ``P``-pattern task
 (:func:`memsim.learn.random_task`) and trains on it (:func:`memsim.learn.train`, or
 :func:`memsim.learn.train_abstract` for the Chialvo-Bak model); it succeeds if the task is
