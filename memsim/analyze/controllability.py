@@ -3,10 +3,10 @@
 Definition (the project's own)
 ------------------------------
 The seed paper gives no formula; docs/concepts.md ("Controllability") states this one in full,
-with its bounds and the numerical-rank thresholds. Fix the network's state. For each terminal configuration ``c`` (which inputs are driven,
-which outputs grounded) the edge voltages are linear in the driven input voltages,
-``v = T_c u``. Stack the maps of every configuration the training algorithm may use,
-``K = [T_c1, T_c2, ...]``, keep the memristors' rows, and define
+with its bounds and the numerical-rank thresholds. Fix the network's state. For each terminal
+configuration ``c`` (which inputs are driven, which outputs grounded) the edge voltages are
+linear in the driven input voltages, ``v = T_c u``. Stack the maps of every configuration the
+training algorithm may use, ``K = [T_c1, T_c2, ...]``, keep the memristors' rows, and define
 
     controllability = rank(K) / number of memristors.
 
