@@ -34,8 +34,8 @@ if "IPython" in sys.modules:  # in Jupyter: HTML summaries of results (memsim.re
 
 __version__ = "0.1.0"
 
-NUMBA_CACHE = _cache.DIRECTORY
-"""Directory of this version's compiled kernels (see :mod:`memsim._cache`)."""
+# NUMBA_CACHE: the directory of this version's compiled kernels (see memsim._cache), found on
+# first use.
 
 # Public name -> the module it lives in, imported when the name is first used.
 _LAZY = {
@@ -116,6 +116,8 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
+    if name == "NUMBA_CACHE":
+        return _cache.directory()
     if name not in _LAZY:
         raise AttributeError(f"module 'memsim' has no attribute {name!r}")
     module = _LAZY[name]
@@ -126,4 +128,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    return sorted(set(globals()) | set(__all__) | {"NUMBA_CACHE"})

@@ -17,6 +17,7 @@ memsim kernel is decorated, whoever imports numba first.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.abc
 import importlib.machinery
@@ -59,8 +60,10 @@ def base_directory() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "memsim" / "numba"
 
 
+@functools.cache
 def directory() -> Path:
-    """This source version's cache directory: :func:`base_directory` / :func:`source_digest`."""
+    """This source version's cache directory: :func:`base_directory` / :func:`source_digest`
+    (computed once per process)."""
     return base_directory() / source_digest(Path(__file__).parent)
 
 
@@ -72,9 +75,10 @@ def configure() -> Path:
     """
     import numba
 
-    setattr(numba.config, "CACHE_DIR", str(DIRECTORY))  # noqa: B010 (no stub for numba.config)
-    prune(DIRECTORY.parent, keep=DIRECTORY.name)
-    return DIRECTORY
+    path = directory()
+    setattr(numba.config, "CACHE_DIR", str(path))  # noqa: B010 (no stub for numba.config)
+    prune(path.parent, keep=path.name)
+    return path
 
 
 class _ConfigureAfterNumba(importlib.abc.MetaPathFinder):
@@ -130,5 +134,9 @@ def prune(base: Path, *, keep: str, max_age_days: float = 7.0) -> None:
         shutil.rmtree(d, ignore_errors=True)
 
 
-DIRECTORY = directory()
-"""This source version's cache directory (numba's ``CACHE_DIR`` once :func:`install` ran)."""
+def __getattr__(name: str) -> Path:
+    # DIRECTORY: this source version's cache directory (numba's CACHE_DIR once install() ran),
+    # computed on first use: hashing the sources is not needed to answer `memsim --help`.
+    if name == "DIRECTORY":
+        return directory()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
