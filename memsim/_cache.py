@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
-__all__ = ["DIRECTORY", "base_directory", "configure", "directory", "install", "prune",
+__all__ = ["base_directory", "configure", "directory", "install", "prune",
            "source_digest"]
 
 
