@@ -208,9 +208,6 @@ class _Parser:
             k += 1
         for name, n1, n2, model, line in self.pending_a:
             self.xspice(name, n1, n2, model, line)
-        if not self.edges:
-            self.fail("no circuit elements (R, X or A lines) after the title line: not a "
-                      "netlist memsim can simulate", None)
         return self.build()
 
     def subckt(self, lines: list[_Line], k: int) -> int:
@@ -432,6 +429,10 @@ class _Parser:
                 self.fail(f"voltage source {name!r} holds node {node!r}, which the *@memsim "
                           "lines do not list as an input (outputs and ground ties take a plain "
                           "0 V source)", line)
+
+        if not self.edges:
+            self.fail("no circuit elements (R, X or A lines) after the title line: not a "
+                      "netlist memsim can simulate", None)
 
         def resolve(n: str) -> str:
             while n in alias:
