@@ -9,7 +9,8 @@ summaries through IPython's formatter registry (:func:`register_ipython`), which
 
 >>> print(html_table("demo", [("answer", "42")]))  # doctest: +NORMALIZE_WHITESPACE
 <table class="memsim"><caption><b>demo</b></caption>
-<tr><th style="text-align:left">answer</th><td style="text-align:left">42</td></tr></table>
+<tr><th style="text-align:left">answer</th><td style="text-align:left">42</td></tr>
+</table>
 """
 
 from __future__ import annotations

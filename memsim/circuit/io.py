@@ -390,4 +390,4 @@ def circuit_path(name: str) -> Path:
     >>> memsim.circuit_path("wheatstone").name
     'wheatstone.toml'
     """
-    return data_path("circuits", name if name.endswith(".toml") else f"{name}.toml")
+    return data_path("circuits", name)

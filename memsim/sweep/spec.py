@@ -247,7 +247,7 @@ def sweep_path(name: str) -> Path:
     >>> sweep_path("demo").name
     'demo.toml'
     """
-    return data_path("sweeps", name if name.endswith(".toml") else f"{name}.toml")
+    return data_path("sweeps", name)
 
 
 def load_sweep(path: str | Path) -> SweepSpec:
