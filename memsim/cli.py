@@ -31,6 +31,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "memsim.analyze.cli",
     "memsim.spice.cli",
     "memsim.sweep.cli",
+    "memsim.rules.cli",
 )
 
 DESCRIPTION = """\

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["conductance", "conductances", "power", "rate", "rates", "window"]
+__all__ = ["conductance", "conductances", "power", "rate", "rates", "states_for_conductances",
+           "window"]
 
 # Model codes (mirrors memsim.devices.models.Model; numba reads plain ints).
 RESISTOR, HP, THRESHOLD, VTEAM, LINEAR, OPEN = 0, 1, 2, 3, 4, 5
@@ -123,3 +124,22 @@ def rates(model, x, v, params):
         m = model[e]  # resistors and open edges skip the call (and its row view)
         out[e] = 0.0 if m == RESISTOR or m == OPEN else rate(m, x[e], v[e], params[e])
     return out
+
+
+def states_for_conductances(params: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """The states ``x`` at which memristors with packed rows ``params`` (..., N_PARAMS) have
+    conductances ``g`` (...): the inverse of :func:`conductance`, clipped to [0, 1].
+
+    Every memristor model shares ``R(x) = R_off - x (R_off - R_on)``, so
+    ``x = (R_off - 1/g) / (R_off - R_on)``; conductances outside ``[1/R_off, 1/R_on]`` map to
+    the nearer bound. Used where a target conductance is programmed (write-verify).
+
+    >>> import numpy as np
+    >>> row = np.array([[1e3, 1e4] + [0.0] * 8])
+    >>> states_for_conductances(row, np.array([1 / 5.5e3])).round(12).tolist()
+    [0.5]
+    """
+    r_on, r_off = params[..., 0], params[..., 1]
+    with np.errstate(divide="ignore"):
+        x = (r_off - 1.0 / np.asarray(g, float)) / (r_off - r_on)
+    return np.clip(x, 0.0, 1.0)
