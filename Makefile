@@ -40,9 +40,10 @@ test: lint
 	$(BIN)/pytest -q
 
 # The documentation site, warnings as errors; notebooks are shown with their stored outputs
-# (tests/test_notebooks.py executes them). Open docs/_build/html/index.html.
+# (tests/test_notebooks.py executes them); -E: a fresh build, as conf.py rewrites the API pages.
+# Open docs/_build/html/index.html.
 docs: venv
-	$(BIN)/sphinx-build -q -W --keep-going -b html docs docs/_build/html
+	$(BIN)/sphinx-build -q -E -W --keep-going -b html docs docs/_build/html
 
 # The built wheel in a clean virtual environment outside the checkout (scripts/check_wheel.py).
 wheel-check: venv

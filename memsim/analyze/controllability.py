@@ -557,7 +557,7 @@ def controllability(
         singular_values=sv, rtol=rtol, reachable=reachable,
         unreachable=tuple(net.edge_names[i] for i in mem_idx[~reach_mem]),
         symmetric_groups=sym, configurations=tuple(configs), response=response,
-        edge_names=net.edge_names, mode=mode,
+        edge_names=tuple(net.edge_names), mode=mode,
     )
     log.debug("%s", result.summary())
     return result
