@@ -7,6 +7,7 @@ __all__ = [
     "ParameterError",
     "NetworkError",
     "CircuitFileError",
+    "MeasurementError",
     "SolverError",
     "FloatingSubnetworkWarning",
 ]
@@ -30,6 +31,16 @@ class NetworkError(MemsimError, ValueError):
 
 class CircuitFileError(MemsimError, ValueError):
     """A circuit file (TOML or SPICE) cannot be read; the message names file, line and fix."""
+
+    def __init__(self, path: object, message: str, line: int | None = None):
+        self.path = str(path)
+        self.line = line
+        where = f"{self.path}:{line}" if line is not None else self.path
+        super().__init__(f"{where}: {message}")
+
+
+class MeasurementError(MemsimError, ValueError):
+    """A measured data file cannot be used; the message names the file, the line and the fix."""
 
     def __init__(self, path: object, message: str, line: int | None = None):
         self.path = str(path)

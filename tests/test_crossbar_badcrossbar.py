@@ -35,13 +35,17 @@ def _as3d(a, batch):
 
 
 @pytest.mark.parametrize(
-    "rows, cols, batch, r_word, r_bit",
-    [(20, 15, 3, 0.5, 0.5), (6, 11, 1, 3.0, 0.2), (16, 16, 2, 0.5, 0.5), (1, 4, 1, 1.0, 2.0)],
+    "rows, cols, batch, r_word, r_bit, lo, hi",
+    [(20, 15, 3, 0.5, 0.5, 1e3, 1e5), (6, 11, 1, 3.0, 0.2, 1e3, 1e5),
+     (16, 16, 2, 0.5, 0.5, 1e3, 1e5), (1, 4, 1, 1.0, 2.0, 1e3, 1e5),
+     # the hard contrast: lines resistive on the array's scale (the two-level batch path)
+     (24, 20, 3, 2.0, 2.0, 1e2, 1e4), (24, 20, 1, 2.0, 2.0, 1e2, 1e4)],
 )
 @pytest.mark.parametrize("method", ["crossbar", "direct"])
-def test_crossbar_matches_badcrossbar(badcrossbar, rows, cols, batch, r_word, r_bit, method):
+def test_crossbar_matches_badcrossbar(badcrossbar, rows, cols, batch, r_word, r_bit, lo, hi,
+                                      method):
     rng = np.random.default_rng(rows * cols)
-    res = rng.uniform(1e3, 1e5, (rows, cols))
+    res = rng.uniform(lo, hi, (rows, cols))
     v = rng.uniform(0.0, 1.0, (rows, batch))
     sol = badcrossbar.compute(v, res, r_i_word_line=r_word, r_i_bit_line=r_bit)
     net = memsim.crossbar(rows, cols, device=[Resistor(float(r)) for r in res.ravel()],

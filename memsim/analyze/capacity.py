@@ -1,7 +1,7 @@
 """Capacity: how many random patterns a topology learns, with binomial confidence intervals.
 
-Definition (the project's own, DESIGN.md §5)
---------------------------------------------
+Definition (the project's own, docs/concepts.md)
+------------------------------------------------
 A *trial* at load ``P`` draws a network from the topology factory, a random ``P``-pattern task
 (:func:`memsim.learn.random_task`) and trains on it (:func:`memsim.learn.train`, or
 :func:`memsim.learn.train_abstract` for the Chialvo-Bak model); it succeeds if the task is
@@ -144,6 +144,7 @@ def trial_outcomes(
     max_steps: int | None = None,
     one_hot: bool = True,
     start: int = 0,
+    on_trial: Callable[[int, int, Any], None] | None = None,
 ) -> np.ndarray:
     """Outcomes (learned or not) of ``repetitions`` independent trials at load ``P``.
 
@@ -167,6 +168,10 @@ def trial_outcomes(
         One-hot patterns (``P <= n_inputs``) or binary vectors.
     start : int
         Index of the first trial (to split a load's trials over workers).
+    on_trial : callable, optional
+        Called as ``on_trial(P, r, result)`` with each trial's
+        :class:`~memsim.learn.TrainResult`: what a caller needs beyond the outcome (energy,
+        device count) without training again.
 
     Returns
     -------
@@ -212,6 +217,8 @@ def trial_outcomes(
                                one_hot=one_hot)
             res = train(net, task, cfg, seed=train_seed, max_steps=max_steps)
         out[k] = res.learned
+        if on_trial is not None:
+            on_trial(int(P), start + k, res)
     return out
 
 
@@ -292,6 +299,19 @@ class CapacityResult:
             lines.append("  (stopped early: S collapsed)")
         return "\n".join(lines)
 
+    def _repr_html_(self) -> str:
+        from memsim.reprs import html_table
+
+        lo, hi = self.capacity_interval
+        rows = [("capacity", f"{self.capacity} (interval {lo}..{hi})"),
+                ("Wilson intervals", f"{self.z:g} sigma"),
+                ("stopped early", "yes: S collapsed" if self.stopped_early else "no"),
+                ("wall time", f"{self.wall_time:.3g} s")]
+        records = [(int(p), f"{s:.3f}", f"[{a:.3f}, {b:.3f}]", int(n)) for p, s, a, b, n
+                   in zip(self.P, self.S, self.low, self.high, self.trials, strict=True)]
+        return html_table(f"capacity {self.label}".strip(), rows,
+                          ["P", "S(P)", "interval", "trials"], records)
+
     def plot(self, ax=None, **kwargs):  # noqa: ANN001, ANN201 - matplotlib types are optional
         """S(P) with Wilson error bars, the 0.5 line and the capacity."""
         import matplotlib.pyplot as plt
@@ -323,6 +343,7 @@ def capacity_curve(
     one_hot: bool = True,
     z: float = 1.96,
     label: str | None = None,
+    on_trial: Callable[[int, int, Any], None] | None = None,
 ) -> CapacityResult:
     """The success curve S(P) of a topology and its capacity (see the module docstring).
 
@@ -352,6 +373,8 @@ def capacity_curve(
     z : float
         Normal quantile of the intervals (1.96: 95 %).
     label : str, optional
+    on_trial : callable, optional
+        Called as ``on_trial(P, r, result)`` after each trial (see :func:`trial_outcomes`).
 
     Returns
     -------
@@ -405,7 +428,8 @@ def capacity_curve(
     stopped = False
     for k, p in enumerate(iterator):
         out = trial_outcomes(factory, abstract_sizes, p, repetitions, learning=learning,
-                             seed=root, max_steps=max_steps, one_hot=one_hot)
+                             seed=root, max_steps=max_steps, one_hot=one_hot,
+                             on_trial=on_trial)
         outcomes[p] = out
         _, high = wilson_interval(int(out.sum()), out.size, z)
         log.info("capacity %s: P=%d S=%.3f", label, p, out.mean())

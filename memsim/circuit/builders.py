@@ -7,13 +7,15 @@ from collections.abc import Hashable, Iterable, Sequence
 import networkx as nx
 import numpy as np
 
-from memsim.circuit.network import CrossbarLayout, Network, Role
-from memsim.devices.models import N_PARAMS, Device, Resistor
+from memsim.circuit.names import GridNames, NameBlock
+from memsim.circuit.network import CrossbarLayout, Network, Role, check_fits
+from memsim.devices.arrays import DeviceArray, device_rows
+from memsim.devices.models import Device, Model, Resistor
 from memsim.errors import NetworkError, ParameterError
 
 __all__ = ["crossbar", "from_networkx", "layered", "random_network"]
 
-DeviceSpec = Device | Sequence[Device]
+DeviceSpec = Device | Sequence[Device] | DeviceArray
 
 
 class _Builder:
@@ -41,30 +43,28 @@ class _Builder:
         self.edge_names.append(name)
         return len(self.edges) - 1
 
-    def build(self, name: str, layout: CrossbarLayout | None = None) -> Network:
+    def build(self, name: str) -> Network:
         roles = np.array(self.roles, dtype=np.int8)
-        e = len(self.edges)
-        params = np.zeros((e, N_PARAMS))
-        model = np.zeros(e, dtype=np.int64)
-        x0 = np.zeros(e)
-        for k, d in enumerate(self.devices):
-            params[k], model[k], x0[k] = d.row(), int(d.model), d.initial_state
+        rows = device_rows(self.devices)
         return Network(
             node_names=tuple(self.names),
             roles=roles,
             inputs=np.flatnonzero(roles == Role.INPUT),
             outputs=np.flatnonzero(roles == Role.OUTPUT),
             edges=np.array(self.edges, dtype=np.int64).reshape(-1, 2),
-            model=model,
-            params=params,
-            x0=x0,
+            model=rows.model,
+            params=rows.params,
+            x0=rows.x0,
             edge_names=tuple(self.edge_names),
-            layout=layout,
             name=name,
         )
 
 
 def _devices(device: DeviceSpec, count: int, what: str) -> list[Device]:
+    """One device object per edge (the builders that name every edge themselves)."""
+    if isinstance(device, DeviceArray):
+        raise ParameterError("device", f"{what} takes device objects; device arrays go to "
+                             "memsim.crossbar")
     if isinstance(device, Device):
         return [device] * count
     devices = list(device)
@@ -74,6 +74,24 @@ def _devices(device: DeviceSpec, count: int, what: str) -> list[Device]:
         if not isinstance(d, Device):
             raise ParameterError("device", f"expected a device parameter set, got {d!r}")
     return devices
+
+
+def _device_array(device: DeviceSpec, count: int, what: str) -> DeviceArray:
+    """Packed rows of ``count`` devices from a sequence or a DeviceArray, or of one device
+    shared by all (a DeviceArray of size 1, broadcast by the caller)."""
+    if isinstance(device, DeviceArray):
+        if device.size != count:
+            raise ParameterError("device", f"{what} needs {count} devices, got a device array "
+                                 f"of {device.size}")
+        return device
+    if isinstance(device, Device):
+        return device_rows([device])
+    if isinstance(device, str) or not isinstance(device, Sequence):
+        raise ParameterError("device", f"expected a device, a sequence of devices or a "
+                             f"DeviceArray, got {device!r}")
+    if len(device) != count:
+        raise ParameterError("device", f"{what} needs {count} devices, got {len(device)}")
+    return device_rows(device)
 
 
 def _resistance(name: str, value: float) -> float:
@@ -100,16 +118,31 @@ def crossbar(
     ``r_line_word`` (``r_line_bit``) between the terminal and the first cell and between
     neighbouring cells. The device of cell (i, j) runs from word line i (plus) to bit line j.
 
+    The network is assembled from index arithmetic, its names made on demand
+    (:class:`~memsim.circuit.names.GridNames`), so the build costs a few array operations
+    per edge; per-cell parameters come as arrays (:func:`memsim.devices.device_array`).
+
     Parameters
     ----------
     rows, cols : int
         Numbers of word lines (inputs) and bit lines (outputs).
-    device : Device or sequence of Device
-        One device for every cell, or ``rows * cols`` devices in row-major order.
+    device : Device, sequence of Device, or DeviceArray
+        One device for every cell, ``rows * cols`` devices in row-major order, or their
+        packed arrays from :func:`memsim.devices.device_array` (the fast way to give every
+        cell its own R_on, R_off or state).
     r_line : float
         Segment resistance of both line kinds in ohms (0: ideal lines).
     r_line_word, r_line_bit : float, optional
         Override ``r_line`` for word or bit lines.
+    name : str, optional
+        Label of the network (default ``crossbar_{rows}x{cols}``).
+
+    Raises
+    ------
+    ParameterError
+        For sizes below 1, a negative line resistance, the wrong number of devices, or a
+        crossbar whose arrays cannot fit in this machine's memory (the message gives the size
+        it would need).
 
     Examples
     --------
@@ -117,42 +150,87 @@ def crossbar(
     >>> net = memsim.crossbar(2, 3, device=memsim.devices.Resistor(1e3), r_line=0.5)
     >>> net.n_edges  # 6 devices + 2*3 word segments + 3*2 bit segments
     18
+    >>> net.node_names[net.layout.bit[1, 2]], net.edge_names[net.layout.device[1, 2]]
+    ('b1_2', 'm1_2')
     """
+    rows, cols = _count("rows", rows), _count("cols", cols)
     if rows < 1 or cols < 1:
         raise ParameterError("rows", f"a crossbar needs rows, cols >= 1, got {rows}x{cols}")
     r_word = _resistance("r_line_word", r_line if r_line_word is None else r_line_word)
     r_bit = _resistance("r_line_bit", r_line if r_line_bit is None else r_line_bit)
-    devices = _devices(device, rows * cols, f"a {rows}x{cols} crossbar")
-    b = _Builder()
-    ins = [b.node(f"in{i}", Role.INPUT) for i in range(rows)]
-    outs = [b.node(f"out{j}", Role.OUTPUT) for j in range(cols)]
-    word = np.empty((rows, cols), np.int64)
-    bit = np.empty((rows, cols), np.int64)
-    dev = np.empty((rows, cols), np.int64)
-    for i in range(rows):
-        for j in range(cols):
-            word[i, j] = b.node(f"w{i}_{j}") if r_word > 0 else ins[i]
-    for j in range(cols):
-        for i in range(rows):
-            bit[i, j] = b.node(f"b{i}_{j}") if r_bit > 0 else outs[j]
-    for i in range(rows):
-        for j in range(cols):
-            dev[i, j] = b.edge(word[i, j], bit[i, j], devices[i * cols + j], f"m{i}_{j}")
+    cells = rows * cols
+    n_word = cells if r_word > 0 else 0
+    n_bit = cells if r_bit > 0 else 0
+    n_nodes = rows + cols + n_word + n_bit
+    n_edges = cells + n_word + n_bit
+    check_fits(f"a {rows}x{cols} crossbar", "rows", n_nodes, n_edges,
+               extra_bytes=3 * 8 * cells)  # the layout's index grids
+    devices = _device_array(device, cells, f"a {rows}x{cols} crossbar")
+
+    ins = np.arange(rows, dtype=np.int64)
+    outs = rows + np.arange(cols, dtype=np.int64)
+    base = rows + cols
+    # word nodes numbered row by row, bit nodes line by line (column-major)
+    word = (base + np.arange(cells, dtype=np.int64).reshape(rows, cols) if r_word > 0
+            else np.repeat(ins[:, None], cols, axis=1))
+    bit_nodes = base + n_word + np.arange(cells, dtype=np.int64).reshape(cols, rows).T
+    bit = (np.ascontiguousarray(bit_nodes) if r_bit > 0
+           else np.repeat(outs[None, :], rows, axis=0))
+    edges = np.empty((n_edges, 2), np.int64)
+    edges[:cells, 0] = word.ravel()
+    edges[:cells, 1] = bit.ravel()
+    k = cells
+    if r_word > 0:  # rw{i}_{j} from the left neighbour (the input for j = 0), row by row
+        left = np.concatenate([ins[:, None], word[:, :-1]], axis=1)
+        edges[k:k + cells, 0] = left.ravel()
+        edges[k:k + cells, 1] = word.ravel()
+        k += cells
+    if r_bit > 0:  # rb{i}_{j} to the node below (the output for i = rows - 1), line by line
+        below = np.concatenate([bit[1:], outs[None, :]], axis=0)
+        edges[k:k + cells, 0] = bit.T.ravel()
+        edges[k:k + cells, 1] = below.T.ravel()
+    dev = np.arange(cells, dtype=np.int64).reshape(rows, cols)
+
+    model = np.empty(n_edges, np.int64)
+    params = np.empty((n_edges, devices.params.shape[1]))
+    x0 = np.zeros(n_edges)
+    model[:cells], params[:cells], x0[:cells] = devices.model, devices.params, devices.x0
+    for start, count, r in ((cells, n_word, r_word), (cells + n_word, n_bit, r_bit)):
+        if count:
+            model[start:start + count] = int(Model.RESISTOR)
+            params[start:start + count] = Resistor(r).row()
+    roles = np.zeros(n_nodes, np.int8)
+    roles[ins], roles[outs] = Role.INPUT, Role.OUTPUT
+
+    node_blocks = [NameBlock("in", (rows,)), NameBlock("out", (cols,))]
+    edge_blocks = [NameBlock("m", (rows, cols))]
     if r_word > 0:
-        seg = Resistor(r_word)
-        for i in range(rows):
-            prev = ins[i]
-            for j in range(cols):
-                b.edge(prev, word[i, j], seg, f"rw{i}_{j}")
-                prev = word[i, j]
+        node_blocks.append(NameBlock("w", (rows, cols)))
+        edge_blocks.append(NameBlock("rw", (rows, cols)))
     if r_bit > 0:
-        seg = Resistor(r_bit)
-        for j in range(cols):
-            for i in range(rows):
-                nxt = bit[i + 1, j] if i + 1 < rows else outs[j]
-                b.edge(bit[i, j], nxt, seg, f"rb{i}_{j}")
-    layout = CrossbarLayout(rows, cols, word, bit, dev, r_word, r_bit)
-    return b.build(name or f"crossbar_{rows}x{cols}", layout)
+        node_blocks.append(NameBlock("b", (rows, cols), "F"))
+        edge_blocks.append(NameBlock("rb", (rows, cols), "F"))
+    for a in (edges, model, params, x0, roles, word, bit, dev):
+        a.setflags(write=False)  # fresh arrays: the network shares them instead of copying
+    return Network(
+        node_names=GridNames(node_blocks),
+        roles=roles,
+        inputs=ins,
+        outputs=outs,
+        edges=edges,
+        model=model,
+        params=params,
+        x0=x0,
+        edge_names=GridNames(edge_blocks),
+        layout=CrossbarLayout(rows, cols, word, bit, dev, r_word, r_bit),
+        name=name or f"crossbar_{rows}x{cols}",
+    )
+
+
+def _count(field: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise ParameterError(field, f"must be an integer, got {value!r}")
+    return int(value)
 
 
 def layered(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -10,11 +11,16 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from memsim.circuit.names import GridNames, NameBlock
 from memsim.devices.models import N_PARAMS, Device, Model, device_from_row
 from memsim.devices.spread import spread_resistances
 from memsim.errors import NetworkError, ParameterError
 
-__all__ = ["CrossbarLayout", "Network", "Role"]
+__all__ = ["BYTES_PER_EDGE", "CrossbarLayout", "Network", "Role", "check_fits", "memory_available"]
+
+BYTES_PER_EDGE = 8 * (2 + 1 + N_PARAMS + 1)
+"""Memory of one edge in a :class:`Network`: its two node indices, model code, packed
+parameter row and initial state (8 bytes each)."""
 
 
 class Role(IntEnum):
@@ -45,9 +51,64 @@ class CrossbarLayout:
 
 
 def _frozen(a: Any, dtype: Any) -> np.ndarray:
+    """A read-only copy of ``a``; an array that is already read-only, owns its data and has
+    the dtype is shared instead (another network's field: ``replace`` copies nothing)."""
+    if (isinstance(a, np.ndarray) and a.dtype == dtype and not a.flags.writeable
+            and a.flags.owndata and a.flags.c_contiguous):
+        return a
     out = np.array(a, dtype=dtype, copy=True)
     out.setflags(write=False)
     return out
+
+
+def _names(names: Sequence[str] | GridNames) -> tuple[str, ...] | GridNames:
+    return names if isinstance(names, GridNames) else tuple(str(s) for s in names)
+
+
+def memory_available() -> int:
+    """Bytes of memory this process can still take: ``MemAvailable`` of ``/proc/meminfo``
+    where there is one, else the machine's physical memory."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):  # pragma: no cover (non-POSIX)
+        return 1 << 62
+
+
+def _size(n: float) -> str:
+    for unit, scale in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6)):
+        if n >= scale:
+            return f"{n / scale:.3g} {unit}"
+    return f"{n / 1e3:.3g} kB"
+
+
+def check_fits(what: str, field: str, n_nodes: int, n_edges: int,
+               extra_bytes: int = 0) -> None:
+    """Refuse up front a network that cannot fit in memory, saying the size it would need.
+
+    Raises
+    ------
+    ParameterError
+        On ``field`` if ``n_edges * BYTES_PER_EDGE`` plus a byte per node and
+        ``extra_bytes`` exceeds :func:`memory_available`.
+
+    Examples
+    --------
+    >>> check_fits("a 2x2 crossbar", "rows", 12, 12)  # fits: returns None
+    """
+    need = int(n_edges) * BYTES_PER_EDGE + int(n_nodes) + int(extra_bytes)
+    have = memory_available()
+    if need > have:
+        raise ParameterError(field, f"{what} needs {_size(need)} of memory for its network "
+                             f"arrays ({n_edges:,} edges x {BYTES_PER_EDGE} bytes, plus nodes and "
+                             f"layout), more than "
+                             f"the {_size(have)} available; build a smaller one")
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,8 +118,10 @@ class Network:
 
     Attributes
     ----------
-    node_names : tuple of str
-        One name per node; index ``n`` in every array is node ``node_names[n]``.
+    node_names : tuple of str or GridNames
+        One name per node; index ``n`` in every array is node ``node_names[n]``. Builders of
+        large regular networks pass a :class:`~memsim.circuit.names.GridNames`, which makes
+        each name when asked for it.
     roles : ndarray of int8, (N,)
         :class:`Role` of each node.
     inputs, outputs : ndarray of int64
@@ -72,7 +135,7 @@ class Network:
         Packed device parameters, one row per edge (every device may differ).
     x0 : ndarray of float64, (E,)
         Initial state of each device.
-    edge_names : tuple of str
+    edge_names : tuple of str or GridNames
         One name per edge.
     layout : CrossbarLayout or None
         Set for crossbars; lets solvers exploit their structure.
@@ -87,7 +150,7 @@ class Network:
     (8, 16, 2, 2)
     """
 
-    node_names: tuple[str, ...]
+    node_names: tuple[str, ...] | GridNames
     roles: np.ndarray
     inputs: np.ndarray
     outputs: np.ndarray
@@ -95,7 +158,7 @@ class Network:
     model: np.ndarray
     params: np.ndarray
     x0: np.ndarray
-    edge_names: tuple[str, ...] = ()
+    edge_names: tuple[str, ...] | GridNames = ()
     layout: CrossbarLayout | None = None
     name: str = "network"
     meta: Mapping[str, Any] = field(default_factory=dict)
@@ -103,22 +166,27 @@ class Network:
     def __post_init__(self) -> None:
         n = len(self.node_names)
         put = object.__setattr__
-        put(self, "node_names", tuple(str(s) for s in self.node_names))
-        if len(set(self.node_names)) != n:
-            raise NetworkError("node names must be unique")
+        put(self, "node_names", _names(self.node_names))
+        if not isinstance(self.node_names, GridNames) and len(set(self.node_names)) != n:
+            raise NetworkError("node names must be unique")  # GridNames: unique by design
         put(self, "roles", _frozen(self.roles, np.int8))
         put(self, "inputs", _frozen(self.inputs, np.int64))
         put(self, "outputs", _frozen(self.outputs, np.int64))
-        edges = np.asarray(self.edges, dtype=np.int64).reshape(-1, 2)
+        edges = self.edges
+        if not (isinstance(edges, np.ndarray) and edges.ndim == 2 and edges.shape[1] == 2):
+            edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
         put(self, "edges", _frozen(edges, np.int64))
         e = edges.shape[0]
         put(self, "model", _frozen(self.model, np.int64))
-        put(self, "params", _frozen(np.asarray(self.params, float).reshape(e, N_PARAMS), float))
+        params = self.params
+        if not (isinstance(params, np.ndarray) and params.shape == (e, N_PARAMS)):
+            params = np.asarray(params, float).reshape(e, N_PARAMS)
+        put(self, "params", _frozen(params, float))
         put(self, "x0", _frozen(self.x0, float))
-        if not self.edge_names:
-            put(self, "edge_names", tuple(f"e{k}" for k in range(e)))
+        if not len(self.edge_names):
+            put(self, "edge_names", GridNames([NameBlock("e", (e,))]))
         else:
-            put(self, "edge_names", tuple(str(s) for s in self.edge_names))
+            put(self, "edge_names", _names(self.edge_names))
         self._validate()
 
     def _validate(self) -> None:
@@ -137,7 +205,7 @@ class Network:
         for arr, label in ((self.model, "model"), (self.x0, "x0"), (self.edge_names, "edge_names")):
             if len(arr) != e:
                 raise NetworkError(f"{label} has {len(arr)} entries for {e} edges")
-        if not np.isin(self.model, [m.value for m in Model]).all():
+        if e and (self.model.min() < min(Model) or self.model.max() > max(Model)):  # codes 0..n-1
             raise NetworkError("unknown device model code")
         if not np.isfinite(self.params).all():
             raise ParameterError("params", "device parameters must be finite")
@@ -149,7 +217,7 @@ class Network:
             raise ParameterError("r_on", "R_on must be below R_off for every memristor")
         if ((self.x0 < 0) | (self.x0 > 1) | ~np.isfinite(self.x0)).any():
             raise ParameterError("x0", "initial states must lie in [0, 1]")
-        if len(set(self.edge_names)) != e:
+        if not isinstance(self.edge_names, GridNames) and len(set(self.edge_names)) != e:
             raise NetworkError("edge names must be unique")
         for idx, role in ((self.inputs, Role.INPUT), (self.outputs, Role.OUTPUT)):
             if idx.size and (idx.min() < 0 or idx.max() >= n):
@@ -183,6 +251,17 @@ class Network:
     def n_memristors(self) -> int:
         return int(self.memristive.sum())
 
+    @property
+    def n_components(self) -> int:
+        """Number of connected parts of the graph, every edge counted (pruned ones too, as in
+        :meth:`to_networkx`); computed from the edge arrays, so it is quick for large nets."""
+        from scipy.sparse.csgraph import connected_components
+
+        n = self.n_nodes
+        adj = sp.coo_matrix((np.ones(self.n_edges, np.int8), (self.edges[:, 0], self.edges[:, 1])),
+                            shape=(n, n))
+        return int(connected_components(adj, directed=False)[0])
+
     def node(self, name: str) -> int:
         """Index of the node called ``name``.
 
@@ -191,10 +270,11 @@ class Network:
         NetworkError
             If there is no such node.
         """
-        try:
-            return self._node_index[name]
-        except KeyError:
-            raise NetworkError(f"unknown node {name!r} in network {self.name!r}") from None
+        names = self.node_names
+        k = names.find(name) if isinstance(names, GridNames) else self._node_index.get(name)
+        if k is None:
+            raise NetworkError(f"unknown node {name!r} in network {self.name!r}")
+        return k
 
     @property
     def _node_index(self) -> dict[str, int]:
@@ -297,6 +377,18 @@ class Network:
                 f"{self.layout.r_word:g} ohm, bit-line segment {self.layout.r_bit:g} ohm"
             )
         return "\n".join(lines)
+
+    def draw(self, ax: Any = None, **options: Any) -> Any:
+        """Draw the network: roles coloured, device conductances as edge widths; returns the
+        matplotlib axes (options: :func:`memsim.circuit.display.draw_network`)."""
+        from memsim.circuit.display import draw_network
+
+        return draw_network(self, ax, **options)
+
+    def _repr_html_(self) -> str:
+        from memsim.circuit.display import network_html
+
+        return network_html(self)
 
     def __repr__(self) -> str:
         return (f"Network({self.name!r}, nodes={self.n_nodes}, edges={self.n_edges}, "

@@ -9,6 +9,7 @@ State convention, shared by all memristor models: ``x`` in [0, 1], ``x = 1`` is 
 current ``i`` of an edge are measured from its first node (``+``) to its second (``-``).
 """
 
+from memsim.devices.arrays import DeviceArray, device_array, device_rows
 from memsim.devices.kernels import conductance, conductances, rate, rates
 from memsim.devices.models import (
     HP,
@@ -30,6 +31,7 @@ __all__ = [
     "PRESETS",
     "VTEAM",
     "Device",
+    "DeviceArray",
     "Linear",
     "Model",
     "Resistor",
@@ -37,7 +39,9 @@ __all__ = [
     "Window",
     "conductance",
     "conductances",
+    "device_array",
     "device_from_row",
+    "device_rows",
     "preset",
     "rate",
     "rates",

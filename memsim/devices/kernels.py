@@ -29,6 +29,7 @@ __all__ = [
     "rate",
     "rate_at",
     "rates",
+    "states_for_conductances",
     "window",
 ]
 
@@ -173,3 +174,22 @@ def rates(model, x, v, params):
     for e in range(model.shape[0]):
         out[e] = rate_at(model[e], x[e], v[e], params, e)
     return out
+
+
+def states_for_conductances(params: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """The states ``x`` at which memristors with packed rows ``params`` (..., N_PARAMS) have
+    conductances ``g`` (...): the inverse of :func:`conductance`, clipped to [0, 1].
+
+    Every memristor model shares ``R(x) = R_off - x (R_off - R_on)``, so
+    ``x = (R_off - 1/g) / (R_off - R_on)``; conductances outside ``[1/R_off, 1/R_on]`` map to
+    the nearer bound. Used where a target conductance is programmed (write-verify).
+
+    >>> import numpy as np
+    >>> row = np.array([[1e3, 1e4] + [0.0] * 8])
+    >>> states_for_conductances(row, np.array([1 / 5.5e3])).round(12).tolist()
+    [0.5]
+    """
+    r_on, r_off = params[..., 0], params[..., 1]
+    with np.errstate(divide="ignore"):
+        x = (r_off - 1.0 / np.asarray(g, float)) / (r_off - r_on)
+    return np.clip(x, 0.0, 1.0)

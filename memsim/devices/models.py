@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -29,6 +30,7 @@ __all__ = [
     "Threshold",
     "Window",
     "device_from_row",
+    "packed_rows",
 ]
 
 N_PARAMS = 10
@@ -66,7 +68,7 @@ def _window(value: Window | str | int) -> Window:
             ) from None
     try:
         return Window(int(value))
-    except ValueError:
+    except (ValueError, TypeError, OverflowError):
         raise ParameterError("window", f"unknown window code {value!r}") from None
 
 
@@ -107,8 +109,13 @@ class Device:
     memristive: ClassVar[bool] = True
 
     def row(self) -> np.ndarray:
-        """The packed parameter row read by the numba kernels."""
-        raise NotImplementedError
+        """The packed parameter row read by the numba kernels (see :func:`packed_rows`)."""
+        return packed_rows(self.model, self.values(), 1)[0]
+
+    def values(self) -> dict[str, float]:
+        """The numeric fields by name (a window as its integer code), as :func:`packed_rows`
+        and :func:`memsim.devices.device_array` take them."""
+        return {f.name: float(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
     @property
     def initial_state(self) -> float:
@@ -136,11 +143,6 @@ class Resistor(Device):
 
     def __post_init__(self) -> None:
         _positive("r", self.r, "ohms")
-
-    def row(self) -> np.ndarray:
-        out = np.zeros(N_PARAMS)
-        out[0] = out[1] = self.r
-        return out
 
 
 @dataclass(frozen=True)
@@ -189,11 +191,6 @@ class HP(Device):
         """Drift coefficient ``mu_v R_on / D**2`` in 1/(A s)."""
         return self.mu_v * self.r_on / self.d**2
 
-    def row(self) -> np.ndarray:
-        out = np.zeros(N_PARAMS)
-        out[:5] = self.r_on, self.r_off, self.k, float(self.window), self.p
-        return out
-
 
 @dataclass(frozen=True)
 class Threshold(Device):
@@ -234,11 +231,6 @@ class Threshold(Device):
         _positive("beta", self.beta, "ohm/(V s)")
         _positive("v_t", self.v_t, "V")
         _state("x0", self.x0)
-
-    def row(self) -> np.ndarray:
-        out = np.zeros(N_PARAMS)
-        out[:5] = self.r_on, self.r_off, self.alpha, self.beta, self.v_t
-        return out
 
 
 @dataclass(frozen=True)
@@ -299,14 +291,6 @@ class VTEAM(Device):
         _window_exponent(self.p)
         _state("x0", self.x0)
 
-    def row(self) -> np.ndarray:
-        return np.array(
-            [
-                self.r_on, self.r_off, self.k_on, self.k_off, self.v_on, self.v_off,
-                self.alpha_on, self.alpha_off, float(self.window), self.p,
-            ]
-        )
-
 
 @dataclass(frozen=True)
 class Linear(Device):
@@ -342,10 +326,38 @@ class Linear(Device):
         _positive("beta", self.beta, "V s")
         _state("x0", self.x0)
 
-    def row(self) -> np.ndarray:
-        out = np.zeros(N_PARAMS)
-        out[:4] = self.r_on, self.r_off, self.alpha, self.beta
-        return out
+
+def _columns(model: Model, f: Mapping[str, Any]) -> list[Any]:
+    """Packed columns of ``model`` from its fields ``f`` (floats or equal-length arrays): the one
+    table of what each column of a parameter row means."""
+    if model == Model.RESISTOR:
+        return [f["r"], f["r"]]
+    if model == Model.HP:  # column 2: the drift coefficient k = mu_v R_on / D^2 (HP.k)
+        return [f["r_on"], f["r_off"], f["mu_v"] * f["r_on"] / f["d"]**2, f["window"], f["p"]]
+    if model == Model.THRESHOLD:
+        return [f["r_on"], f["r_off"], f["alpha"], f["beta"], f["v_t"]]
+    if model == Model.VTEAM:
+        return [f["r_on"], f["r_off"], f["k_on"], f["k_off"], f["v_on"], f["v_off"],
+                f["alpha_on"], f["alpha_off"], f["window"], f["p"]]
+    if model == Model.LINEAR:
+        return [f["r_on"], f["r_off"], f["alpha"], f["beta"]]
+    raise ParameterError("model", f"no parameter row for model code {Model(model).name}")
+
+
+def packed_rows(model: Model, fields: Mapping[str, Any], n: int) -> np.ndarray:
+    """Parameter rows (n, N_PARAMS) of ``n`` devices of ``model`` from their fields.
+
+    Each value of ``fields`` is a float (shared) or an array of ``n`` values (one per device),
+    named as the fields of the model's class. Validation is the caller's (the device classes
+    validate on construction, :func:`memsim.devices.device_array` validates arrays).
+
+    >>> packed_rows(Model.RESISTOR, {"r": np.array([1.0, 2.0])}, 2)[:, :2].tolist()
+    [[1.0, 1.0], [2.0, 2.0]]
+    """
+    out = np.zeros((n, N_PARAMS))
+    for c, value in enumerate(_columns(Model(model), fields)):
+        out[:, c] = value
+    return out
 
 
 _FIELDS: dict[Model, type[Device]] = {

@@ -6,10 +6,14 @@ memsim's illustrative choice and the citation says so.
 
 from __future__ import annotations
 
+from memsim.devices.measured import measured_device
 from memsim.devices.models import HP, VTEAM, Device, Linear, Threshold, Window
 from memsim.errors import ParameterError
 
-__all__ = ["PRESETS", "preset"]
+__all__ = ["MEASURED", "PRESETS", "preset"]
+
+MEASURED = "measured:"
+"""Prefix of the presets fitted to measured data (``"measured:lea_1t1r_vteam"``)."""
 
 PRESETS: dict[str, tuple[Device, str]] = {
     "strukov2008": (
@@ -43,19 +47,25 @@ PRESETS: dict[str, tuple[Device, str]] = {
 
 
 def preset(name: str) -> Device:
-    """The device preset called ``name``.
+    """The device preset called ``name``; ``"measured:NAME"`` is the device fitted to measured
+    data and stored as ``NAME`` in ``measurements/`` (:mod:`memsim.devices.measured`).
 
     >>> preset("strukov2008").r_off
     16000.0
+    >>> preset("measured:lea_1t1r_vteam").model.name
+    'VTEAM'
 
     Raises
     ------
     ParameterError
         If there is no preset of that name.
     """
+    if name.startswith(MEASURED):
+        return measured_device(name[len(MEASURED):])
     try:
         return PRESETS[name][0]
     except KeyError:
         raise ParameterError(
-            "preset", f"unknown preset {name!r}; known: {', '.join(sorted(PRESETS))}"
+            "preset", f"unknown preset {name!r}; known: {', '.join(sorted(PRESETS))}, or "
+            f"{MEASURED}NAME for a fit in measurements/"
         ) from None

@@ -25,7 +25,8 @@ from memsim.sweep.spec import SweepSpec, SweepTask
 from memsim.sweep.store import Store, check_store
 from memsim.sweep.work import run_task
 
-__all__ = ["SchedulerError", "SweepSummary", "check_address", "numba_cache_dir", "run_sweep"]
+__all__ = ["SchedulerError", "SweepSummary", "check_address", "check_options", "connect",
+           "numba_cache_dir", "run_sweep"]
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +161,38 @@ def check_address(address: str) -> str:
     return address
 
 
-def _connect(scheduler: str | None, workers: int | None, timeout: float) -> tuple[Any, Any]:
+def check_options(scheduler: str | None, workers: int | None, synchronous: bool) -> None:
+    """Check a run's cluster options before anything starts.
+
+    Raises
+    ------
+    ParameterError
+        If ``workers`` is below 1, or given with ``scheduler``.
+    SchedulerError
+        If ``scheduler`` is not an address (:func:`check_address`; not checked for a
+        synchronous run, which uses no cluster).
+    """
+    if workers is not None and (isinstance(workers, bool) or workers < 1):
+        raise ParameterError("workers", f"need at least one worker, got {workers!r}")
+    if workers is not None and scheduler is not None:
+        raise ParameterError("workers", "sets the size of the local cluster; an existing "
+                             "cluster (--scheduler) has its own workers")
+    if scheduler is not None and not synchronous:
+        check_address(scheduler)
+
+
+def connect(scheduler: str | None, workers: int | None, timeout: float) -> tuple[Any, Any]:
+    """A Dask client, and the local cluster it runs on (None for an existing scheduler).
+
+    ``scheduler``: the address of a running scheduler; None starts a ``LocalCluster`` of
+    ``workers`` processes (default: one per CPU this process may use) with one thread each,
+    sharing the numba cache :func:`numba_cache_dir`. Close the client, then the cluster.
+
+    Raises
+    ------
+    SchedulerError
+        If the scheduler cannot be reached within ``timeout`` s, or the cluster cannot start.
+    """
     from distributed import Client, LocalCluster
 
     if not log.isEnabledFor(logging.INFO):
@@ -272,13 +304,7 @@ def run_sweep(
     >>> run_sweep(spec, path, synchronous=True, progress=False).skipped
     2
     """
-    if workers is not None and (isinstance(workers, bool) or workers < 1):
-        raise ParameterError("workers", f"need at least one worker, got {workers!r}")
-    if workers is not None and scheduler is not None:
-        raise ParameterError("workers", "sets the size of the local cluster; an existing "
-                             "cluster (--scheduler) has its own workers")
-    if scheduler is not None and not synchronous:
-        check_address(scheduler)
+    check_options(scheduler, workers, synchronous)
     path = Path(store)
     tasks = spec.tasks()
     done: set[str] = set()
@@ -295,7 +321,7 @@ def run_sweep(
     client = cluster = None
     n_workers = 0
     if not synchronous:
-        client, cluster = _connect(scheduler, workers, connect_timeout)
+        client, cluster = connect(scheduler, workers, connect_timeout)
     try:
         if client is not None:
             n_workers = len(client.scheduler_info().get("workers", {}))

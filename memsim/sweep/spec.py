@@ -52,10 +52,12 @@ from pathlib import Path
 from typing import Any
 
 from memsim.errors import MemsimError, ParameterError
+from memsim.resources import data_path
 
 __all__ = [
     "MODELS",
     "TOPOLOGIES",
+    "FileChecks",
     "GridPoint",
     "SweepFileError",
     "SweepSpec",
@@ -63,6 +65,7 @@ __all__ = [
     "canonical_json",
     "load_sweep",
     "parse_sweep",
+    "sweep_path",
 ]
 
 MODELS = ("abstract", "circuit")
@@ -173,6 +176,14 @@ class SweepTask:
     n_reps: int
     seed: int
 
+    @classmethod
+    def make(cls, point: dict[str, Any], n_patterns: int, block: int, rep_start: int,
+             n_reps: int, seed: int) -> SweepTask:
+        """The task of these parameters, with its key (a hash of all of them)."""
+        key = _digest({"point": point, "P": n_patterns, "block": block,
+                       "rep_start": rep_start, "n_reps": n_reps, "seed": seed})
+        return cls(key, point, n_patterns, block, rep_start, n_reps, seed)
+
     @property
     def seed_record(self) -> dict[str, Any]:
         """The task's seeds (stored with each result): trial ``r`` of ``trials`` uses
@@ -220,15 +231,30 @@ class SweepSpec:
             for p in point.patterns:
                 for b, start in enumerate(range(0, point.repetitions, size)):
                     n = min(size, point.repetitions - start)
-                    key = _digest({"point": point.params, "P": p, "block": b,
-                                   "rep_start": start, "n_reps": n, "seed": self.seed})
-                    yield SweepTask(key, point.params, p, b, start, n, self.seed)
+                    yield SweepTask.make(point.params, p, b, start, n, self.seed)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data of the expanded sweep (stored with the results)."""
         return {"name": self.name, "seed": self.seed, "block": self.block,
                 "points": [{"params": p.params, "P": list(p.patterns),
                             "repetitions": p.repetitions} for p in self.points]}
+
+
+def sweep_path(name: str) -> Path:
+    """Path of a sweep file shipped in ``sweeps/`` (e.g. ``"demo"``), from a source checkout or
+    an installed wheel alike (:func:`memsim.data_path`).
+
+    Raises
+    ------
+    CircuitFileError
+        If no sweep of that name ships (the message lists the known ones).
+
+    Examples
+    --------
+    >>> sweep_path("demo").name
+    'demo.toml'
+    """
+    return data_path("sweeps", name)
 
 
 def load_sweep(path: str | Path) -> SweepSpec:
@@ -242,8 +268,7 @@ def load_sweep(path: str | Path) -> SweepSpec:
 
     Examples
     --------
-    >>> import memsim.sweep, pathlib
-    >>> spec = load_sweep(pathlib.Path(memsim.__file__).parents[1] / "sweeps" / "demo.toml")
+    >>> spec = load_sweep(sweep_path("demo"))
     >>> spec.name
     'demo'
     """
@@ -289,12 +314,12 @@ def parse_sweep(text: str, *, source: str = "<string>") -> SweepSpec:
     return _Parser(source).sweep(doc)
 
 
-class _Parser:
-    def __init__(self, source: str):
-        self.source = source
+class FileChecks:
+    """Checks of TOML values shared by the sweep and search file parsers; a subclass says in
+    :meth:`fail` how an error names its place (file and key; file, line and key)."""
 
-    def fail(self, key: str, message: str) -> SweepFileError:
-        return SweepFileError(self.source, key, message)
+    def fail(self, key: str, message: str) -> MemsimError:
+        raise NotImplementedError
 
     def known(self, where: str, table: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
         for k in table:
@@ -317,6 +342,14 @@ class _Parser:
         if value not in allowed:
             raise self.fail(key, f"unknown value {value!r}; allowed: {', '.join(allowed)}")
         return str(value)
+
+
+class _Parser(FileChecks):
+    def __init__(self, source: str):
+        self.source = source
+
+    def fail(self, key: str, message: str) -> SweepFileError:
+        return SweepFileError(self.source, key, message)
 
     def sweep(self, doc: dict[str, Any]) -> SweepSpec:
         self.known("", doc, ("grid", "sweep"))

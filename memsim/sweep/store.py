@@ -15,7 +15,9 @@ Layout (schema version :data:`SCHEMA_VERSION`):
   ``finished`` (UTC, ISO 8601).
 
 Each result is written in its own transaction (``INSERT OR IGNORE``: a task stored twice is
-kept once), so a client killed at any moment leaves only whole rows behind.
+kept once), so a client killed at any moment leaves only whole rows behind. Other modules may
+keep tables of their own in the file (:mod:`memsim.search` adds ``searches`` and
+``evaluations``); readers of this schema ignore them.
 """
 
 from __future__ import annotations
@@ -302,6 +304,18 @@ class Store:
         cur = self._con.execute("SELECT name, created, spec FROM sweeps ORDER BY created")
         return [{"name": n, "created": c, "spec": json.loads(s)} for n, c, s in cur]
 
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The SQLite connection (autocommit; write inside :meth:`transaction`), for modules
+        that keep tables of their own in the same file (the search's ``evaluations``)."""
+        return self._con
+
+    def transaction(self) -> _Transaction:
+        """A context manager: one ``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on an
+        exception). Nested uses join the outer transaction, so several :meth:`add` calls and
+        a caller's own rows are stored together or not at all."""
+        return self._transaction()
+
     def _transaction(self) -> _Transaction:
         return _Transaction(self._con)
 
@@ -309,12 +323,16 @@ class Store:
 class _Transaction:
     def __init__(self, con: sqlite3.Connection):
         self.con = con
+        self.outer = False
 
     def __enter__(self) -> None:
-        self.con.execute("BEGIN IMMEDIATE")
+        self.outer = not self.con.in_transaction
+        if self.outer:
+            self.con.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
-        self.con.execute("ROLLBACK" if exc_type is not None else "COMMIT")
+        if self.outer:
+            self.con.execute("ROLLBACK" if exc_type is not None else "COMMIT")
 
 
 def _point_key(point: Mapping[str, Any]) -> str:

@@ -21,7 +21,7 @@ import numpy as np
 
 from memsim.errors import ParameterError
 
-__all__ = ["FloatWeights", "WeightStats", "WeightStore"]
+__all__ = ["FloatWeights", "WeightStats", "WeightStore", "as_batch"]
 
 
 @dataclass
@@ -35,6 +35,10 @@ class WeightStats:
     pulses : int, programming pulses applied to devices
     read_energy : float, joules dissipated in reads
     write_energy : float, joules dissipated in programming pulses
+    half_selected : int, device-pulses at half the write voltage (cells that share a line
+        with a selected cell in the V/2 scheme)
+    solves : int, input vectors solved by the crossbar solver (a transfer-matrix refresh of
+        an n_in-row tile counts n_in)
     """
 
     reads: int = 0
@@ -42,6 +46,8 @@ class WeightStats:
     pulses: int = 0
     read_energy: float = 0.0
     write_energy: float = 0.0
+    half_selected: int = 0
+    solves: int = 0
 
 
 @runtime_checkable
@@ -106,7 +112,7 @@ class FloatWeights:
         return self._w.shape  # type: ignore[return-value]
 
     def read(self, x: np.ndarray) -> np.ndarray:
-        x = _batch(x, self._w.shape[0])
+        x = as_batch(x, self._w.shape[0])
         self.stats.reads += x.shape[0]
         return x @ self._w
 
@@ -122,8 +128,17 @@ class FloatWeights:
         self.stats.updates += 1
 
 
-def _batch(x: np.ndarray, n_in: int) -> np.ndarray:
-    """``x`` as a finite (B, n_in) float array, or a ParameterError naming the shape."""
+def as_batch(x: np.ndarray, n_in: int) -> np.ndarray:
+    """``x`` as a finite (B, n_in) float array (a single vector becomes a batch of one).
+
+    >>> as_batch([1, 2], 2).shape
+    (1, 2)
+
+    Raises
+    ------
+    ParameterError
+        If ``x`` does not have ``n_in`` columns or is not finite.
+    """
     x = np.asarray(x, dtype=float)
     if x.ndim == 1:
         x = x[None, :]

@@ -19,6 +19,7 @@ from memsim.errors import ParameterError, SolverError
 from memsim.solve import crossbar as cb
 from memsim.solve.crossbar import (
     CrossbarSystem,
+    coarse_space,
     crossbar_applicable,
     crossbar_node_voltages,
     crossbar_segments,
@@ -28,12 +29,14 @@ from memsim.solve.crossbar import (
     line_relax,
     line_relax1,
     line_relax_np,
-    schur_pcg,
     schur_pcg1,
     schur_pcg_np,
     solve_lines,
     solve_lines1,
+    two_level_np,
+    two_level_solve,
 )
+from memsim.solve.crossbar import system as cb_system
 from memsim.solve.dc import NodalSystem, _system, terminals
 
 EPS = np.finfo(float).eps
@@ -85,6 +88,14 @@ def _close(net, g, v_a, v_b):
     assert (np.abs(v_a - v_b).max(axis=0) <= allowed).all()
 
 
+def _nodes(net, v_in, x, bits):
+    v = np.zeros((net.n_nodes, v_in.shape[1]))
+    v[net.inputs] = v_in
+    v[net.layout.word] = v_in[:, None, :] + x
+    v[net.layout.bit] = bits
+    return v
+
+
 # ------------------------------------------------------------------------ factor kernels
 @pytest.mark.parametrize("shape", [(1, 1), (1, 6), (5, 1), (6, 9)])
 def test_line_factors_reproduce_the_blocks_of_the_nodal_matrix(shape):
@@ -115,51 +126,29 @@ def test_line_factors_reproduce_the_blocks_of_the_nodal_matrix(shape):
 
 # ------------------------------------------------------------- CG kernels vs NumPy twin
 @pytest.mark.parametrize("shape", [(1, 1), (1, 7), (6, 1), (6, 9)])
-@pytest.mark.parametrize("batch", [1, 3])
-def test_pcg_kernels_agree_with_numpy_twin(shape, batch):
+@pytest.mark.parametrize("column", [0, 2])
+def test_pcg_kernel_agrees_with_numpy_twin(shape, column):
     net, g = _crossbar(*shape, seed=2)
     rows, cols = shape
     seg_word, seg_bit = crossbar_segments(net)
     gd, sw, sb = g[net.layout.device], g[seg_word], g[seg_bit]
-    v_in = np.random.default_rng(3).uniform(-1, 1, (rows, batch))
+    v_in = np.random.default_rng(3).uniform(-1, 1, (rows, 3))[:, [column]]
     lw, iw, lb, ib = line_factors(gd, sw, sb)
-    if batch == 1:
-        x1 = np.zeros((rows, cols))
-        work = np.empty((5, rows, cols))
-        its = schur_pcg1(gd, sw, lw, iw, lb, ib, v_in[:, 0], x1, 1e-12, 200, work)
-        x = x1[..., None]
-        bits = cb.bit_voltages1(gd, lb, ib, v_in[:, 0], x1)[..., None]
-    else:
-        x = np.zeros((rows, cols, batch))
-        work = np.empty((5, rows, cols, batch))
-        its = schur_pcg(gd, sw, sb, lw, iw, lb, ib, v_in, x, 1e-12, 200, work)
-        bits = cb.bit_voltages(gd, lb, ib, v_in, x)
-    # the kernels leave the bit voltages of their final x in their last work array
-    np.testing.assert_allclose(work[-1].reshape(bits.shape), bits, rtol=1e-14, atol=0)
+    x1 = np.zeros((rows, cols))
+    work = np.empty((5, rows, cols))
+    its = schur_pcg1(gd, sw, lw, iw, lb, ib, v_in[:, 0], x1, 1e-12, 200, work)
+    x = x1[..., None]
+    bits = cb.bit_voltages1(gd, lb, ib, v_in[:, 0], x1)[..., None]
+    # the kernel leaves the bit voltages of its final x in its last work array
+    np.testing.assert_allclose(work[-1][..., None], bits, rtol=1e-14, atol=0)
     x_np, bits_np, its_np = schur_pcg_np(gd, sw, sb, v_in, rtol=1e-12, maxiter=200)
     assert its >= 0 and (its_np >= 0).all()
     # Same algorithm: iteration counts may differ by one where a residual sits at the tolerance.
     assert abs(its - its_np.max()) <= 1
-
-    def nodes(x, bits):
-        v = np.zeros((net.n_nodes, batch))
-        v[net.inputs] = v_in
-        v[net.layout.word] = v_in[:, None, :] + x
-        v[net.layout.bit] = bits
-        return v
-
-    _close(net, g, nodes(x, bits), nodes(x_np, bits_np))
+    _close(net, g, _nodes(net, v_in, x, bits), _nodes(net, v_in, x_np, bits_np))
 
 
 # ------------------------------------------------- line relaxation vs NumPy twin, hand-over
-def _nodes(net, v_in, x, bits):
-    v = np.zeros((net.n_nodes, v_in.shape[1]))
-    v[net.inputs] = v_in
-    v[net.layout.word] = v_in[:, None, :] + x
-    v[net.layout.bit] = bits
-    return v
-
-
 def _blocks(net, g):
     seg_word, seg_bit = crossbar_segments(net)
     gd, sw, sb = g[net.layout.device], g[seg_word], g[seg_bit]
@@ -192,7 +181,7 @@ def test_relaxation_kernels_agree_with_numpy_twin(shape, batch):
     _close(net, g, _nodes(net, v_in, x, b), _nodes(net, v_in, x_np, b_np))
 
 
-def test_relaxation_contracts_fast_on_stiff_lines_and_hands_heavy_lines_to_cg():
+def test_relaxation_contracts_fast_on_stiff_lines_and_hands_heavy_lines_over():
     # Stiff lines (0.5 ohm vs 1-100 kohm): relaxation alone reaches the tolerance, each sweep
     # shrinking the residual by far more than SLOW. Lines as resistive as the devices: a
     # sweep shrinks it by less than SLOW, relaxation stops, and CG finishes from its iterate.
@@ -208,8 +197,11 @@ def test_relaxation_contracts_fast_on_stiff_lines_and_hands_heavy_lines_to_cg():
         sweeps, status = line_relax(gd, sw, lw, iw, lb, ib, v_in, x, 1e-12, 200, b,
                                     np.empty_like(b))
         assert status == expected
-        x, b = np.zeros((rows, cols, 2)), np.empty((rows, cols, 2))
-        its = solve_lines(gd, sw, sb, lw, iw, lb, ib, v_in, x, 1e-12, 200, b, np.empty_like(b))
+        x, b = np.empty((rows, cols, 2)), np.empty((rows, cols, 2))
+        c = coarse_space(gd, sw, sb, lb, ib)
+        its = solve_lines(gd, sw, lw, iw, lb, ib, c.a0, c.wa, c.c0, c.wc, c.q, c.e_inv,
+                          c.e_inv.shape[0] // cb.coarse.n_hats(rows, cb.coarse.MA), v_in,
+                          1e-12, 200, x, b, True)
         assert its >= sweeps
         v = _nodes(net, v_in, x, b)
         _close(net, g, v, NodalSystem(net, g, terminals(net)).solve(v_in))
@@ -220,6 +212,129 @@ def test_relaxation_contracts_fast_on_stiff_lines_and_hands_heavy_lines_to_cg():
         _close(net, g, _nodes(net, v_in[:, :1], x1[..., None], b1[..., None]), v[:, :1])
         if expected == cb.CONVERGED:  # 16 x 16 at 0.5 ohm: a sweep gains > 1 digit
             assert sweeps <= 12
+
+
+# ------------------------------------------- two-level iteration: coarse space, Chebyshev
+def test_hats_are_a_partition_of_unity_that_reproduces_lines():
+    for n, m in ((1, 4), (5, 3), (7, 7), (128, 4), (9, 20)):
+        first, w = cb.hats(n, m)
+        used = cb.coarse.n_hats(n, m)
+        assert (first >= 0).all() and (first + (w[:, 1] > 0) < used).all()
+        np.testing.assert_allclose(w.sum(axis=1), 1.0, rtol=0, atol=1e-15)
+        if used > 1:  # node positions reproduce p exactly: linear functions are in the space
+            nodes = np.linspace(0, n - 1, used)
+            np.testing.assert_allclose(w[:, 0] * nodes[first] + w[:, 1] * nodes[first + 1],
+                                       np.arange(n), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (3, 1), (6, 9), (10, 7)])
+def test_coarse_matrix_is_the_galerkin_product_of_the_schur_complement(shape):
+    net, g = _crossbar(*shape, lo=1e2, hi=1e4, r_word=2.0, r_bit=1.5, seed=30)
+    (gd, sw, sb), (lw, iw, lb, ib) = _blocks(net, g)
+    c = coarse_space(gd, sw, sb, lb, ib, mc=3)
+    a_w, a_b, gg = (m.toarray() if hasattr(m, "toarray") else m
+                    for m in line_matrices_np(gd, sw, sb))
+    schur = a_w - np.diag(gg) @ np.linalg.solve(a_b, np.diag(gg))
+    rows, cols = shape
+    ma, mc = cb.coarse.n_hats(rows, cb.coarse.MA), cb.coarse.n_hats(cols, 3)
+    h_i, h_j = np.zeros((rows, ma + 1)), np.zeros((cols, mc + 1))
+    h_i[np.arange(rows), c.a0] += c.wa[:, 0]
+    h_i[np.arange(rows), c.a0 + 1] += c.wa[:, 1]
+    h_j[np.arange(cols), c.c0] += c.wc[:, 0]
+    h_j[np.arange(cols), c.c0 + 1] += c.wc[:, 1]
+    z = np.kron(h_i[:, :ma], h_j[:, :mc])
+    e = z.T @ schur @ z
+    # E^-1 E = I to the conditioning of E (entries ~ segment conductances ~1 S)
+    np.testing.assert_allclose(c.e_inv @ e, np.eye(ma * mc), rtol=0,
+                               atol=1e-9 * np.linalg.cond(e) * 1e-3)
+    # the bit-voltage images are A_b^-1 G h_a along the bit lines
+    q = np.linalg.solve(a_b, gg[:, None] * np.repeat(h_i[:, :ma], cols, axis=0))
+    np.testing.assert_allclose(c.q[:, :, :ma].reshape(rows * cols, ma), q, rtol=1e-12,
+                               atol=1e-15)
+
+
+def test_relaxation_rate_is_the_slowest_mode_of_uniform_lines():
+    # Uniform devices and segments: the slowest mode of A_w^-1 G A_b^-1 G is the product of
+    # the lines' smoothest modes, which relaxation_rate spells out.
+    for rows, cols, g_dev, s_line in ((6, 9, 1e-3, 1.0), (12, 5, 1e-2, 0.5)):
+        gd = np.full((rows, cols), g_dev)
+        sw, sb = np.full_like(gd, s_line), np.full_like(gd, 2 * s_line)
+        a_w, a_b, gg = line_matrices_np(gd, sw, sb)
+        m = np.linalg.solve(a_w.toarray(), np.diag(gg) @ np.linalg.solve(a_b.toarray(),
+                                                                             np.diag(gg)))
+        rho = np.abs(np.linalg.eigvals(m)).max()
+        assert abs(cb.coarse.relaxation_rate(gd, sw, sb) - rho) <= 1e-12 * rho
+
+
+def test_chebyshev_weights_give_the_chebyshev_polynomial():
+    # On an eigenvalue lam of the iteration, the recurrence multiplies the error by
+    # p_n(lam) = T_n((2 lam - rho) / rho) / T_n((2 - rho) / rho): at most 1 / T_n(.) on [0, rho].
+    rho = 0.3
+    lam = np.linspace(0.0, rho, 7)
+    err_prev, err = np.ones_like(lam), np.ones_like(lam)
+    omega = 1.0
+    bound = np.polynomial.chebyshev.Chebyshev.basis
+    for n in range(1, 9):
+        alpha, beta, delta, omega = cb.chebyshev_weights(rho, omega, n)
+        assert abs(alpha + beta + delta - 1.0) < 1e-15  # a fixed point stays fixed
+        err_prev, err = err, alpha * lam * err + beta * err + delta * err_prev
+        scale = bound(n)((2 - rho) / rho)
+        np.testing.assert_allclose(err, bound(n)((2 * lam - rho) / rho) / scale, rtol=1e-12,
+                                   atol=1e-15)
+        assert np.abs(err).max() <= 1 / scale * (1 + 1e-12)
+
+
+TWO_LEVEL = {
+    "tiny": dict(rows=1, cols=1, batch=2),
+    "one row": dict(rows=1, cols=7, batch=2),
+    "one column": dict(rows=6, cols=1, batch=3),
+    "stiff": dict(rows=6, cols=9, batch=3),
+    "resistive on the array scale": dict(rows=24, cols=20, batch=3, lo=1e2, hi=1e4,
+                                         r_word=10.0, r_bit=10.0),
+    "heavy lines": dict(rows=8, cols=10, batch=2, lo=1e2, hi=1e3, r_word=100.0, r_bit=100.0),
+}
+
+
+@pytest.mark.parametrize("case", TWO_LEVEL)
+def test_two_level_kernel_agrees_with_numpy_twin(case):
+    spec = dict(TWO_LEVEL[case])
+    batch = spec.pop("batch")
+    net, g = _crossbar(**spec, seed=31)
+    (gd, sw, sb), (lw, iw, lb, ib) = _blocks(net, g)
+    rows, cols = gd.shape
+    v_in = np.random.default_rng(32).uniform(-1, 1, (rows, batch))
+    c = coarse_space(gd, sw, sb, lb, ib)
+    mc = c.e_inv.shape[0] // cb.coarse.n_hats(rows, cb.coarse.MA)
+    start = np.repeat(v_in[:, None, :], cols, axis=1)
+    x, bits = np.empty((rows, cols, batch)), np.empty((rows, cols, batch))
+    sweeps = two_level_solve(gd, sw, lw, iw, lb, ib, c.a0, c.wa, c.c0, c.wc, c.q, c.e_inv,
+                             mc, v_in, 1e-12, 300, x, bits, start)
+    x_np, bits_np, sweeps_np = two_level_np(gd, sw, sb, c, v_in, rtol=1e-12, maxiter=300)
+    assert sweeps > 0 and sweeps_np > 0
+    # same iteration; a residual sitting at the tolerance may take one sweep more or less
+    assert abs(sweeps - sweeps_np) <= 1
+    # bits are the bit voltages of a relaxation step: bit-node KCL exact for (x(b), bits)
+    np.testing.assert_allclose(bits, cb.bit_voltages(gd, lb, ib, v_in, x), rtol=1e-12,
+                               atol=1e-15)
+    v = _nodes(net, v_in, x, bits)
+    _close(net, g, v, _nodes(net, v_in, x_np, bits_np))
+    _close(net, g, v, NodalSystem(net, g, terminals(net)).solve(v_in))
+
+
+def test_coarse_correction_removes_the_slow_modes():
+    # Lines resistive on the array's scale: plain relaxation contracts by rho > 0.5 per sweep
+    # (it would need log(1e-12) / log(rho) sweeps), the two-level iteration by the tail of
+    # the spectrum, so it meets the same rule in a small fraction of that.
+    net, g = _crossbar(24, 20, lo=1e2, hi=1e4, r_word=10.0, r_bit=10.0, seed=33)
+    (gd, sw, sb), (lw, iw, lb, ib) = _blocks(net, g)
+    a_w, a_b, gg = line_matrices_np(gd, sw, sb)
+    m = np.linalg.solve(a_w.toarray(), gg[:, None] * np.linalg.solve(a_b.toarray(),
+                                                                        np.diag(gg)))
+    rho = np.abs(np.linalg.eigvals(m)).max()
+    assert rho > 0.5
+    v_in = np.random.default_rng(34).uniform(0.1, 1.0, (24, 2))
+    _, _, two = two_level_np(gd, sw, sb, coarse_space(gd, sw, sb, lb, ib), v_in, rtol=1e-12)
+    assert 0 < two <= 0.25 * np.log(1e-12) / np.log(rho)
 
 
 def test_dc_result_fields_match_incidence_products():
@@ -254,6 +369,9 @@ CASES = {
     "high contrast": dict(rows=8, cols=8, batch=2, lo=1.0, hi=1e6, r_word=0.01, r_bit=0.01),
     # lines as resistive as the devices: the slow case for the iteration
     "heavy lines": dict(rows=8, cols=10, batch=2, lo=1e2, hi=1e3, r_word=100.0, r_bit=100.0),
+    # stiff per cell, resistive across the array: the two-level path
+    "resistive array": dict(rows=24, cols=20, batch=3, lo=1e2, hi=1e4, r_word=10.0,
+                            r_bit=10.0),
 }
 
 
@@ -412,7 +530,7 @@ def test_auto_falls_back_to_the_direct_solver_when_cg_gives_up(monkeypatch):
     net = memsim.crossbar(3, 4, device=Resistor(1e3), r_line=0.5)
     v = np.array([1.0, 0.5, 0.2])
     direct = memsim.solve_dc(net, v, method="direct")
-    monkeypatch.setattr(cb, "MAXITER_PER_LINE", 0)  # a budget no solve can meet
+    monkeypatch.setattr(cb_system, "MAXITER_PER_LINE", 0)  # a budget no solve can meet
     with pytest.raises(SolverError, match="direct"):
         memsim.solve_dc(net, v, method="crossbar")
     auto = memsim.solve_dc(net, v)
