@@ -216,7 +216,7 @@ def train(
         era_results.append(EraResult(
             index=k, learned=bool(learned_k), steps_to_learn=stl if learned_k else None,
             n_steps=n_k, n_mistakes=mis, start_step=begin,
-            energy=float(energy[begin:begin + n_k].sum()), stopped=_STOPPED[why],
+            energy=float(energy[begin:begin + n_k].sum()), stopped=_STOPPED[K.Stop(why)],
         ))
         begin += n_k
     learned = all(e.learned for e in era_results)
