@@ -25,7 +25,7 @@ from numba import njit
 from memsim.devices.kernels import clip_unit
 from memsim.devices.kernels import rate as exact_rate
 from memsim.devices.models import Model
-from memsim.learn.extremal import train_extremal
+from memsim.learn.extremal import shuffle_order, train_extremal
 from memsim.solve.linalg import block_plan, nodal_work, plan_blocks, terminal_currents
 from memsim.solve.pulse import pulse, pulse_arrays, pulse_work, with_parts
 from memsim.solve.topology import adjacency, free_index_into, label_components
@@ -392,11 +392,7 @@ def train_circuit(n_nodes, edges, model0, params, x0, ground_nodes, in_nodes, ou
         while steps < max_steps and era_info[era, EraColumn.LEARNED] == 0 \
                 and stopped == Stop.NONE:
             if proto.shuffle:
-                for j in range(n_pat - 1, 0, -1):
-                    q = rng.integers(0, j + 1)
-                    tmp = order[j]
-                    order[j] = order[q]
-                    order[q] = tmp
+                shuffle_order(order, rng)
             pass_mistakes = 0
             done = 0
             for j in range(n_pat):
