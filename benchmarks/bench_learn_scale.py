@@ -6,11 +6,12 @@ Trial ``s`` of width ``w`` trains ``LayeredFactory((w/2, w, w/2))(SeedSequence(s
 ``random_task(..., 2, seed=s)`` with ``train(..., seed=s)``, the protocol of the figures the
 issue was filed with. The earlier code runs in a subprocess from a checkout of it
 (``--baseline-src``, e.g. a worktree at commit 99fde4c, the parent of issue 10's first
-commit), with its own numba cache (memsim keys the cache by a digest of its sources), one width at a time alternating with the current code, so
-both see the same machine load; without ``--baseline-src`` the figures recorded on
-2026-12-01 are printed, labelled as such. The cost per step is fitted as ``c * devices^k``
-over w >= 8 (w = 4 is dominated by per-step overhead). ``--capacity`` also times the
-issue's capacity curves (single process, ``capacity_curve`` defaults, seed 0).
+commit; memsim keys its numba cache by a digest of its sources, so each has its own), one
+width at a time alternating with the current code, so both see the same machine load;
+without ``--baseline-src`` the figures recorded on 2026-12-01 are printed, labelled as such.
+The cost per step is fitted as ``c * devices^k`` over w >= 8 (w = 4 is dominated by
+per-step overhead). ``--capacity`` also times the issue's capacity curves (single process,
+``capacity_curve`` defaults, seed 0).
 
     .venv/bin/python benchmarks/bench_learn_scale.py --baseline-src ../scale-baseline
     .venv/bin/python benchmarks/bench_learn_scale.py --widths 4 8 16     # quicker
