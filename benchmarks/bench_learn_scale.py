@@ -93,17 +93,17 @@ def capacity(widths: list[int]) -> None:
     from memsim.analyze.study import LayeredFactory
 
     print("\ncapacity curves, single process, capacity_curve defaults, seed 0")
-    print(f"{'net':>10} {'R':>4} {'loads':>5} {'trials':>6} {'seconds':>8} {'target s':>8}  "
-          f"{'S(P)':<30} load")
+    print(f"{'net':>10} {'R':>4} {'loads':>5} {'trials':>6} {'seconds':>8} {'CPU s':>8} "
+          f"{'target s':>8}  {'S(P)':<30} load")
     for w, reps, target in CAPACITY:
         if w not in widths:
             continue
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         res = capacity_curve(LayeredFactory((w // 2, w, w // 2)), repetitions=reps, seed=0)
-        sec = time.perf_counter() - t
+        sec, cpu = time.perf_counter() - t, time.process_time() - cpu
         curve = ", ".join(f"{s:.3f}" for s in res.S)
         print(f"{w // 2}-{w}-{w // 2:<4} {reps:4d} {len(res.P):5d} {int(res.trials.sum()):6d} "
-              f"{sec:8.1f} {target:8.0f}  {curve:<30} {_load()}", flush=True)
+              f"{sec:8.1f} {cpu:8.1f} {target:8.0f}  {curve:<30} {_load()}", flush=True)
 
 
 def _load() -> str:
