@@ -9,18 +9,30 @@ sources (every Dask worker of a sweep, every CI run of one commit) share one cac
 
 The base directory is ``NUMBA_CACHE_DIR`` when set, else ``$XDG_CACHE_HOME/memsim/numba``
 (``~/.cache/memsim/numba``). Directories of other versions are deleted after a week unused.
+
+Importing memsim does not import numba (``memsim --help`` starts in a fraction of a second):
+:func:`install` points numba at the directory right after numba's own import, before any
+memsim kernel is decorated, whoever imports numba first.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
 import os
 import re
 import shutil
+import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 
-__all__ = ["DIRECTORY", "base_directory", "configure", "prune", "source_digest"]
+__all__ = ["base_directory", "configure", "directory", "install", "prune",
+           "source_digest"]
 
 
 def source_digest(root: Path) -> str:
@@ -48,19 +60,65 @@ def base_directory() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "memsim" / "numba"
 
 
-def configure() -> Path:
-    """Point numba's cache at this source version's directory and return it.
+@functools.cache
+def directory() -> Path:
+    """This source version's cache directory: :func:`base_directory` / :func:`source_digest`
+    (computed once per process)."""
+    return base_directory() / source_digest(Path(__file__).parent)
 
-    Runs when this module is imported, which ``memsim/__init__.py`` does before anything
-    else: numba picks a function's cache location when its decorator executes.
+
+def configure() -> Path:
+    """Point numba's cache at :data:`DIRECTORY` and return it (imports numba).
+
+    numba picks a function's cache location when its decorator executes, so this must run
+    before any memsim kernel module is imported; :func:`install` sees to that.
     """
     import numba
 
-    base = base_directory()
-    path = base / source_digest(Path(__file__).parent)
+    path = directory()
     setattr(numba.config, "CACHE_DIR", str(path))  # noqa: B010 (no stub for numba.config)
-    prune(base, keep=path.name)
+    prune(path.parent, keep=path.name)
     return path
+
+
+class _ConfigureAfterNumba(importlib.abc.MetaPathFinder):
+    """Finds numba as usual, and runs :func:`configure` once numba's ``__init__`` has run."""
+
+    def find_spec(self, name: str, path: Sequence[str] | None = None,
+                  target: ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
+        if name != "numba":
+            return None
+        sys.meta_path.remove(self)  # one import of numba, then out of the way
+        spec = importlib.util.find_spec("numba")
+        if spec is not None and spec.loader is not None:
+            spec.loader = _ThenConfigure(spec.loader)
+        return spec
+
+
+class _ThenConfigure(importlib.abc.Loader):
+    def __init__(self, loader: importlib.abc.Loader):
+        self.loader = loader
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        module.__loader__ = self.loader  # numba sees its own loader
+        if module.__spec__ is not None:
+            module.__spec__.loader = self.loader
+        self.loader.exec_module(module)
+        configure()
+
+
+def install() -> None:
+    """Configure numba's cache now if numba is imported, else right after its import.
+
+    ``memsim/__init__.py`` calls this first thing, so importing memsim stays light.
+    """
+    if "numba" in sys.modules:
+        configure()
+    elif not any(isinstance(f, _ConfigureAfterNumba) for f in sys.meta_path):
+        sys.meta_path.insert(0, _ConfigureAfterNumba())
 
 
 def prune(base: Path, *, keep: str, max_age_days: float = 7.0) -> None:
@@ -76,5 +134,9 @@ def prune(base: Path, *, keep: str, max_age_days: float = 7.0) -> None:
         shutil.rmtree(d, ignore_errors=True)
 
 
-DIRECTORY = configure()
-"""This source version's cache directory (set when memsim is imported)."""
+def __getattr__(name: str) -> Path:
+    # DIRECTORY: this source version's cache directory (numba's CACHE_DIR once install() ran),
+    # computed on first use: hashing the sources is not needed to answer `memsim --help`.
+    if name == "DIRECTORY":
+        return directory()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

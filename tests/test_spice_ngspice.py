@@ -293,6 +293,25 @@ def test_spice_check_command_prints_the_table_and_writes_the_plot(tmp_path, caps
     assert rc == 1 and "FAIL" in capsys.readouterr().out
 
 
+def test_spice_check_default_drive_moves_the_devices(tmp_path, capsys):
+    """Without a drive, spice-check picks a sine that moves the threshold devices (1.5 V,
+    the old default, stays below their 1 V threshold across two devices in series), so the
+    default check compares device dynamics, not a fixed resistor network."""
+    from memsim.cli import main
+    from memsim.spice.cli import MOVING_SWING
+
+    rc = main(["spice-check", "paper_2x4x2", "--plot", str(tmp_path / "p.png"),
+               "--tolerance", "0.01"])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    assert "drive: sine:3:50 on every input" in out and "note:" not in out
+    net = memsim.load(memsim.circuit_path("paper_2x4x2"))
+    run = memsim.simulate(net, Sine(3.0, 50.0), 0.04)
+    assert np.ptp(run.x, axis=0).max() >= MOVING_SWING
+    flat = memsim.simulate(net, Sine(1.5, 50.0), 0.04)
+    assert np.ptp(flat.x, axis=0).max() < MOVING_SWING
+
+
 def test_exported_sources_are_memsims_drives_in_ngspice():
     """SIN (offset, delay, phase: before the delay SPICE holds vo + va sin(phase)), periodic
     and single PULSE, PWL held past its ends: ngspice's source voltages, at ngspice's own

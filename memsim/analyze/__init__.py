@@ -1,7 +1,8 @@
 """What topologies can learn, and why: capacity, controllability, correlations, and the
 topology study built on them.
 
-The definitions are the project's own where the seed paper gives none (DESIGN.md §5):
+The definitions are the project's own where the seed paper gives none (stated in full in
+docs/concepts.md):
 
 * **capacity** — the largest number of random patterns P learned (all P correct in one full
   pass within the step budget) with probability >= 0.5, estimated over R independent tasks and

@@ -1,7 +1,7 @@
 """Capacity: how many random patterns a topology learns, with binomial confidence intervals.
 
-Definition (the project's own, DESIGN.md §5)
---------------------------------------------
+Definition (the project's own, docs/concepts.md)
+------------------------------------------------
 A *trial* at load ``P`` draws a network from the topology factory, a random ``P``-pattern task
 (:func:`memsim.learn.random_task`) and trains on it (:func:`memsim.learn.train`, or
 :func:`memsim.learn.train_abstract` for the Chialvo-Bak model); it succeeds if the task is
@@ -298,6 +298,19 @@ class CapacityResult:
         if self.stopped_early:
             lines.append("  (stopped early: S collapsed)")
         return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        from memsim.reprs import html_table
+
+        lo, hi = self.capacity_interval
+        rows = [("capacity", f"{self.capacity} (interval {lo}..{hi})"),
+                ("Wilson intervals", f"{self.z:g} sigma"),
+                ("stopped early", "yes: S collapsed" if self.stopped_early else "no"),
+                ("wall time", f"{self.wall_time:.3g} s")]
+        records = [(int(p), f"{s:.3f}", f"[{a:.3f}, {b:.3f}]", int(n)) for p, s, a, b, n
+                   in zip(self.P, self.S, self.low, self.high, self.trials, strict=True)]
+        return html_table(f"capacity {self.label}".strip(), rows,
+                          ["P", "S(P)", "interval", "trials"], records)
 
     def plot(self, ax=None, **kwargs):  # noqa: ANN001, ANN201 - matplotlib types are optional
         """S(P) with Wilson error bars, the 0.5 line and the capacity."""

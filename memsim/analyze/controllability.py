@@ -1,59 +1,31 @@
 """Controllability: how many independent directions can terminal-only training move devices in?
 
-Definition (the project's own, DESIGN.md §5; the seed paper does not give a formula)
----------------------------------------------------------------------------------------
-Fix the network's state (its conductances). A *terminal configuration* says which inputs are
-driven (the others float) and which outputs are grounded (the others float). For one
-configuration the edge voltages are linear in the driven input voltages, ``v = T_c u``
-(``T_c``: E x |driven|). Stack the maps of every configuration the training algorithm may use,
-``K = [T_c1, T_c2, ...]``, keep the rows of the memristors, and define
+Definition (the project's own)
+------------------------------
+The seed paper gives no formula; docs/concepts.md ("Controllability") states this one in full,
+with its bounds and the numerical-rank thresholds. Fix the network's state. For each terminal
+configuration ``c`` (which inputs are driven, which outputs grounded) the edge voltages are
+linear in the driven input voltages, ``v = T_c u``. Stack the maps of every configuration the
+training algorithm may use, ``K = [T_c1, T_c2, ...]``, keep the memristors' rows, and define
 
     controllability = rank(K) / number of memristors.
 
 In the linear regime ``dx_e/dt`` is proportional to ``v_e``, so ``rank(K)`` is the dimension of
-the space of device-state directions that terminal drives can produce. Every driven input is
-counted as an independent drive (the map is over all voltages the configuration allows, not
-only the values one protocol happens to use).
+the device-state directions terminal drives can produce. ``rank(K) <= T - 1`` for ``T``
+terminals whatever the configurations (a floating terminal sits at a voltage some all-fixed
+configuration also gives), so in the linear regime symmetry hardly matters;
+:attr:`Controllability.ceiling` and :attr:`Controllability.symmetric_groups` report the bound
+and the tied edges.
 
-Bounds worth knowing: ``rank(K) <= rank(B_mem) = N - c`` (the node potentials of N nodes in c
-components determine all edge voltages), so a network with many more devices than nodes scores
-well below 1 whatever its state; :attr:`Controllability.ceiling` reports that bound.
-Identical devices in a fully connected layer give symmetric edges identical voltages under
-every control: the rows of ``K`` coincide, the rank drops, and those edges are reported as
-:attr:`Controllability.symmetric_groups`. Device spread or pruning breaks the ties.
+``mode="device"`` (memsim's extension) stacks the normalized device velocity vectors
+``dx/dt = rate(x, v)`` over drive amplitudes up to ``v_max`` instead, so it counts the groups of
+devices (e.g. threshold devices) that can be moved separately: symmetry lowers it, device
+spread and pruning raise it.
 
-**A consequence this module makes visible.** A floating terminal sits at its self-consistent
-voltage, so every configuration's edge voltages equal those of *some* configuration in which
-all terminals are fixed; those span at most ``T - 1`` dimensions for ``T`` terminals (ground
-nodes count as one more terminal; a common shift of all terminals changes nothing). Hence, for
-any choice of configurations, ``rank(K) <= T - 1``: for ``paper_2x4x2`` at most 3 of 16, with or
-without device spread. In the linear regime the §5 measure therefore depends on the terminal
-count (and on the number of memristors) but hardly on symmetry; identical devices reach the
-bound already. This is a property of linear resistive networks, not a numerical artefact.
-
-Device-level controllability (``mode="device"``, memsim's extension)
----------------------------------------------------------------------
-Devices do not move in proportion to ``v_e``: threshold devices move only above ``v_t``, and
-every model's rate is a nonlinear function of ``v_e`` and of its own state and parameters.
-The directions the algorithm can move the state in (to first order, by alternating pulses) are
-spanned by the *velocity vectors* ``dx/dt = rate(x, v)`` it can produce. ``mode="device"``
-stacks, for every configuration, the velocity vectors for drive amplitudes up to ``v_max``
-(for a configuration with one varied input: two amplitudes inside every interval between the
-amplitudes at which some device crosses a threshold of its model, plus a uniform grid; with
-several varied inputs: ``samples`` random drive vectors, seeded), normalizes each vector, and
-takes the rank. For a purely linear rate law this reduces to the linear measure (plus the
-drift direction, if any); for threshold devices it counts how many distinct groups of devices
-can be switched separately. Symmetric devices (identical voltages, states and parameters)
-always move together, so symmetry lowers this rank, and spread or pruning raise it.
-
-Rank is computed from the singular values of ``K``: a singular value counts if it exceeds
-``rtol`` times the largest one. ``K`` comes from Cholesky solves whose relative error is about
-``cond(L_FF) * 1e-16``; the default ``rtol = 1e-8`` leaves room for conductance contrasts and
-sizes up to ``cond ~ 1e7`` while ties broken by a device spread of 0.1 % still show singular
-values near 1e-4 to 1e-3. The normalized spectrum is returned so the gap can be inspected.
-In device mode the rank comes from the eigenvalues of the Gram matrix ``R R^T`` of the
-normalized velocity vectors (E x E whatever the number of samples); the default threshold is
-``sigma / sigma_max > 1e-6`` because the Gram matrix squares the condition number.
+Ranks count singular values above ``rtol`` times the largest (``1e-8``: room for the round-off
+of Cholesky solves up to ``cond ~ 1e7``); the device mode thresholds the Gram matrix's
+spectrum at ``1e-6`` because the Gram matrix squares the condition number. The normalized
+spectrum is returned, so the gap can be inspected.
 """
 
 from __future__ import annotations
@@ -133,7 +105,8 @@ def configurations(
     (only that output grounded); plus *normalization* (all inputs driven, all outputs
     grounded). Inactive inputs float or are grounded, as in
     :class:`memsim.learn.CircuitConfig`. ``"all"`` is every nonempty set of driven inputs
-    with every nonempty set of grounded outputs (the rest float), as in DESIGN.md §5.
+    with every nonempty set of grounded outputs (the rest float), as in the definition
+    (docs/concepts.md).
 
     Raises
     ------
@@ -270,7 +243,7 @@ class Controllability:
     Attributes
     ----------
     score : float
-        ``rank / n_memristors`` (DESIGN.md §5).
+        ``rank / n_memristors`` (docs/concepts.md).
     rank : int
         Numerical rank of the stacked map over the memristors.
     n_memristors : int
@@ -483,7 +456,7 @@ def controllability(
     patterns, inactive_inputs
         Passed to :func:`configurations` for ``"learning"``.
     mode : {"linear", "device"}
-        ``"linear"``: the rank of the stacked drive-to-edge-voltage map (DESIGN.md §5).
+        ``"linear"``: the rank of the stacked drive-to-edge-voltage map (docs/concepts.md).
         ``"device"``: the rank of the device velocity vectors the drives can produce.
     v_max : float
         Largest drive amplitude in volts (device mode); 4 V covers the default learning

@@ -9,11 +9,11 @@ voltage-threshold device of ``paper_2x4x2`` (``pershin2011``):
 (b) :func:`symmetry_study` — symmetry breaking on a fixed base net: device-to-device spread,
     random pruning (connectivity < 1) and random graphs with the same numbers of nodes and
     (on average) edges, against controllability and mean capacity;
-(c) :func:`depth_study` — depth (number of hidden layers, DESIGN.md §5) against
+(c) :func:`depth_study` — depth (number of hidden layers, docs/concepts.md) against
     controllability and capacity.
 
 Definitions: capacity and the success curve in :mod:`memsim.analyze.capacity`, controllability
-(linear §5 measure and the device-level measure) in :mod:`memsim.analyze.controllability`.
+(the linear measure and the device-level measure) in :mod:`memsim.analyze.controllability`.
 *Mean capacity* is the area under the success curve, ``sum_P S(P)`` over the loads tried (loads
 after an early stop count 0): it equals the mean over trials of the largest load learned when a
 network that learns P random patterns would also learn fewer, and unlike the capacity it does

@@ -45,6 +45,7 @@ from memsim.circuit.network import Network
 from memsim.devices.models import HP, VTEAM, Device, Linear, Resistor, Threshold
 from memsim.devices.presets import preset
 from memsim.errors import CircuitFileError, MemsimError, ParameterError
+from memsim.resources import data_path
 
 __all__ = ["load", "parse_quantity"]
 
@@ -109,6 +110,9 @@ class _Reader:
             self.text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise CircuitFileError(path, f"cannot read the file ({exc.strerror})") from None
+        except UnicodeDecodeError:
+            raise CircuitFileError(path, "not a text file (a circuit file is TOML text in "
+                                   "UTF-8)") from None
         try:
             self.doc = tomllib.loads(self.text)
         except tomllib.TOMLDecodeError as exc:
@@ -195,6 +199,12 @@ class _Reader:
                 values[key] = parse_quantity(raw, _UNITS.get(key, ""), key)
             except ValueError as exc:
                 self.fail(f"[{where}] {exc}", line=self.line_of(key, (line or 1) - 1))
+        required = [f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING
+                    and f.default_factory is dataclasses.MISSING and f.init]
+        missing = [k for k in required if k not in values and base is None]
+        if missing:
+            self.fail(f"[{where}] a {cls.__name__} device needs the field {missing[0]!r}; add a "
+                      f"line '{missing[0]} = ...'", line=line)
         try:
             return base.replace(**values) if base is not None else cls(**values)
         except ParameterError as exc:
@@ -251,6 +261,9 @@ class _Reader:
             assert default is not None
             if kind == "layered":
                 sizes = self.need(topo, "sizes", where, list)
+                if not all(isinstance(w, int) and not isinstance(w, bool) for w in sizes):
+                    self.fail(f"[{where}] sizes must be a list of layer widths (integers), got "
+                              f"{sizes!r}", line=self.key_line(f"[{where}]", "sizes"))
                 connectivity = (self.need(topo, "connectivity", where, float)
                                 if "connectivity" in topo else 1.0)
                 seed = self.need(topo, "seed", where, int) if "seed" in topo else None
@@ -364,10 +377,18 @@ def load(path: str | Path) -> Network:
 
 
 def circuit_path(name: str) -> Path:
-    """Path of a named circuit shipped in ``circuits/`` (e.g. ``"paper_2x4x2"``)."""
-    root = Path(__file__).resolve().parents[2] / "circuits"
-    p = root / (name if name.endswith(".toml") else f"{name}.toml")
-    if not p.exists():
-        known = sorted(q.stem for q in root.glob("*.toml"))
-        raise CircuitFileError(p, f"no circuit named {name!r}; known: {', '.join(known)}")
-    return p
+    """Path of a named circuit shipped in ``circuits/`` (e.g. ``"paper_2x4x2"``), from a source
+    checkout or an installed wheel alike (:func:`memsim.data_path`).
+
+    Raises
+    ------
+    CircuitFileError
+        If no circuit of that name ships (the message lists the known ones).
+
+    Examples
+    --------
+    >>> import memsim
+    >>> memsim.circuit_path("wheatstone").name
+    'wheatstone.toml'
+    """
+    return data_path("circuits", name)

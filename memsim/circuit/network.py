@@ -377,6 +377,18 @@ class Network:
             )
         return "\n".join(lines)
 
+    def draw(self, ax: Any = None, **options: Any) -> Any:
+        """Draw the network: roles coloured, device conductances as edge widths; returns the
+        matplotlib axes (options: :func:`memsim.circuit.display.draw_network`)."""
+        from memsim.circuit.display import draw_network
+
+        return draw_network(self, ax, **options)
+
+    def _repr_html_(self) -> str:
+        from memsim.circuit.display import network_html
+
+        return network_html(self)
+
     def __repr__(self) -> str:
         return (f"Network({self.name!r}, nodes={self.n_nodes}, edges={self.n_edges}, "
                 f"inputs={len(self.inputs)}, outputs={len(self.outputs)})")

@@ -68,7 +68,7 @@ def _window(value: Window | str | int) -> Window:
             ) from None
     try:
         return Window(int(value))
-    except ValueError:
+    except (ValueError, TypeError, OverflowError):
         raise ParameterError("window", f"unknown window code {value!r}") from None
 
 

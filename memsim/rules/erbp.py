@@ -242,8 +242,9 @@ class ERBP:
     ----------
     n_in, n_out : int
     config : ERBPConfig
-    hardware : "float", a tile preset name, a TileConfig, or a callable ``(w0, seed) ->
-        WeightStore`` (see :func:`memsim.rules.stores.make_store`)
+    hardware : str, TileConfig or callable
+        ``"float"``, a tile preset name, a TileConfig, or a callable
+        ``(w0, seed) -> WeightStore`` (see :func:`memsim.rules.stores.make_store`).
     seed : int
         Seeds the initial and feedback weights, the stores, and all spike trains.
 

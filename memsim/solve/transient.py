@@ -26,8 +26,9 @@ arrays and may be called from other jitted code.
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -465,7 +466,9 @@ def simulate(
     ParameterError
         Bad times, tolerances, method, drive or state.
     SolverError
-        If the adaptive step size collapses or ``max_steps`` is exceeded.
+        If the adaptive step size collapses, ``max_steps`` is exceeded, or a nodal solve
+        inside the integration fails (a matrix not positive definite, a crossbar solve that
+        does not converge).
 
     Examples
     --------
@@ -505,7 +508,8 @@ def simulate(
         head = (METHODS[method], x0, 0.0, step, t_end, save_every)
         _compile(integrate_fixed, head + args)
         start = time.perf_counter()
-        ts, xs, io, ii, pw = integrate_fixed(*head, *args)
+        with _kernel_errors():
+            ts, xs, io, ii, pw = integrate_fixed(*head, *args)
         accepted, rejected = n_steps, 0
     else:
         grid = np.linspace(0.0, t_end, 1001) if t_eval is None else np.asarray(t_eval, float)
@@ -521,7 +525,8 @@ def simulate(
                 _A, _C, _B5, _B4)
         _compile(integrate_adaptive, full)
         start = time.perf_counter()
-        ts, xs, io, ii, pw, accepted, rejected, status = integrate_adaptive(*full)
+        with _kernel_errors():
+            ts, xs, io, ii, pw, accepted, rejected, status = integrate_adaptive(*full)
         if status == 1:
             raise SolverError(f"step size underflow near t = {ts[-1] if len(ts) else 0:g} s; "
                               "loosen rtol/atol or check the drive")
@@ -532,6 +537,17 @@ def simulate(
         raise SolverError("non-finite device states; check parameters and drive")
     return TransientResult(ts, xs, io, ii, pw, method, int(accepted), int(rejected), wall, net,
                            table)
+
+
+@contextlib.contextmanager
+def _kernel_errors() -> Iterator[None]:
+    """Errors raised inside the jitted integrators (a nodal matrix that is not positive
+    definite, a crossbar solve that does not converge) as :class:`SolverError`."""
+    try:
+        yield
+    except (ValueError, ArithmeticError) as exc:
+        raise SolverError(f"the transient solve failed: {exc}; check the device parameters "
+                          "(conductance contrast) and the drive") from exc
 
 
 def _compile(kernel: Any, args: tuple) -> None:

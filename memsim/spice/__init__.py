@@ -29,7 +29,13 @@ from memsim.spice.netlist import (
     write_netlist,
 )
 from memsim.spice.ngspice import NgspiceError, SpiceRun, library_path, run_batch, run_shared
-from memsim.spice.parse import ParsedNetlist, parse_netlist, parse_number, read_netlist
+from memsim.spice.parse import (
+    ParsedNetlist,
+    parse_netlist,
+    parse_netlist_file,
+    parse_number,
+    read_netlist,
+)
 
 __all__ = [
     "DEFAULT_OPTIONS",
@@ -44,6 +50,7 @@ __all__ = [
     "library_path",
     "names",
     "parse_netlist",
+    "parse_netlist_file",
     "parse_number",
     "read_netlist",
     "run_batch",

@@ -8,7 +8,10 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["add_commands"]
+from memsim.cli import parse_drive
+from memsim.spice.compare import STATE_FLOOR
+
+__all__ = ["DEFAULT_AMPLITUDES", "MOVING_SWING", "add_commands", "moving_drive"]
 
 EPILOG = """\
 drives (as for `memsim simulate`): --all SPEC for every input, --drive NAME=SPEC for one;
@@ -31,7 +34,8 @@ def add_commands(subparsers: Any) -> None:
     p.add_argument("circuit", help="circuit file (.toml, or a SPICE netlist .cir), or the "
                    "name of a shipped circuit such as paper_2x4x2")
     p.add_argument("--all", default=None, metavar="SPEC",
-                   help="drive of every input not given by --drive (default: sine:1.5:50)")
+                   help="drive of every input not given by --drive (default: the smallest "
+                   "sine at 50 Hz of 1.5, 3, 6 or 12 V that moves the devices)")
     p.add_argument("--drive", action="append", metavar="NAME=SPEC", help="drive of one input")
     p.add_argument("--t-end", type=float, default=None,
                    help="end time in s (default: the netlist's .tran, else 0.04)")
@@ -48,44 +52,53 @@ def add_commands(subparsers: Any) -> None:
     p.set_defaults(func=_cmd_spice_check)
 
 
+DEFAULT_AMPLITUDES = (1.5, 3.0, 6.0, 12.0)
+"""Sine amplitudes (V, at 50 Hz) the default drive tries, smallest first."""
+
+MOVING_SWING = 5 * STATE_FLOOR
+"""A default drive must move some device state by this much in memsim (five times the floor
+below which the comparison treats the states as constant)."""
+
+
+def moving_drive(net: Any, t_end: float) -> tuple[str, float]:
+    """The default drive of ``spice-check``: the first sine of :data:`DEFAULT_AMPLITUDES` at
+    50 Hz, on every input, that moves some device state by :data:`MOVING_SWING` in memsim
+    (a drive below the devices' thresholds would compare a fixed resistor network), and the
+    largest state swing it gives. The largest amplitude if none does.
+
+    >>> import memsim
+    >>> moving_drive(memsim.load(memsim.circuit_path("paper_2x4x2")), 0.04)[0]
+    'sine:3:50'
+    """
+    from memsim.cli import parse_drive
+    from memsim.solve.transient import simulate
+
+    swing, spec = 0.0, ""
+    mem = net.memristive
+    for amplitude in DEFAULT_AMPLITUDES:
+        spec = f"sine:{amplitude:g}:50"
+        res = simulate(net, parse_drive(spec), t_end, t_eval=np.linspace(0, t_end, 201))
+        swing = float(np.ptp(res.x[:, mem], axis=0).max()) if mem.any() else 0.0
+        if swing >= MOVING_SWING:
+            break
+    return spec, swing
+
+
 def _cmd_spice_check(args: argparse.Namespace) -> int:
-    from memsim.circuit import load
-    from memsim.cli import circuit_file, parse_drive
+    from memsim.cli import circuit_and_drives
     from memsim.errors import ParameterError
-    from memsim.spice.compare import STATE_FLOOR, compare
-    from memsim.spice.parse import parse_netlist
+    from memsim.spice.compare import compare
 
-    path = circuit_file(args.circuit)
-    drives: dict[str, Any] = {}
-    t_end = args.t_end
-    if path.suffix.lower() in (".cir", ".sp", ".spice", ".net"):
-        from memsim.errors import CircuitFileError
-
-        try:
-            parsed = parse_netlist(path.read_text(encoding="utf-8"), source=str(path))
-        except OSError as exc:
-            raise CircuitFileError(path, f"cannot read the file ({exc.strerror})") from None
-        net = parsed.network
-        if args.all is None and not args.drive:
-            drives = dict(parsed.drives)
-        t_end = t_end or parsed.t_end
-    else:
-        net = load(path)
-    names = [net.node_names[i] for i in net.inputs]
-    if not drives:
-        spec = args.all or "sine:1.5:50"
-        drives = {n: parse_drive(spec) for n in names}
-    for item in args.drive or []:
-        name, sep, spec = item.partition("=")
-        if not sep:
-            raise ParameterError("drive", f"expected NAME=SPEC, got {item!r}")
-        if name not in names:
-            raise ParameterError("drive", f"unknown input {name!r}; inputs: {', '.join(names)}")
-        drives[name] = parse_drive(spec)
-    driven = {k: v for k, v in drives.items() if v is not None}
+    net, path, driven, t_end, defaulted = circuit_and_drives(args, "float")
     t_end = t_end or 0.04
     if args.points < 2:
         raise ParameterError("points", f"need at least 2 output steps, got {args.points}")
+    if defaulted:
+        spec, _ = moving_drive(net, t_end)
+        driven = {net.node_names[i]: parse_drive(spec) for i in net.inputs}
+        print(f"drive: {spec} on every input (the smallest of "
+              f"{', '.join(f'{a:g}' for a in DEFAULT_AMPLITUDES)} V at 50 Hz that moves a "
+              f"device state by >= {MOVING_SWING:g} in memsim; --all SPEC chooses another)")
     result = compare(net, driven, t_end, t_step=t_end / args.points, threshold=args.threshold,
                      mode=args.mode)
     print(result.table())
@@ -94,7 +107,7 @@ def _cmd_spice_check(args: argparse.Namespace) -> int:
         print(f"note: the device states moved by at most {swing:.2g} (full swing: 1), so this "
               "compared a fixed resistor network, not the device dynamics; drive harder or "
               "longer (e.g. --all sine:3:50) to cross-check the memristor models")
-    plot = Path(args.plot) if args.plot else Path("results") / f"{net.name}_spice_check.png"
+    plot = Path(args.plot) if args.plot else Path("results") / f"{path.stem}_spice_check.png"
     plot.parent.mkdir(parents=True, exist_ok=True)
     result.plot(plot)
     print(f"wrote {plot}")

@@ -51,16 +51,11 @@ __all__ = [
 ]
 
 DEFAULT_OPTIONS: dict[str, float] = {"reltol": 1e-5, "abstol": 1e-15, "vntol": 1e-9}
-"""ngspice transient options of :func:`compare` (the largest step is set separately).
-
-The decisive setting is ngspice's largest step, ``max_step`` (default: the output step, 1000
-steps per drive period in the tests): measured on an 8x8 HP/Biolek crossbar, the states agree
-to 5e-6 of their swing with 1000 steps per period and to 7e-4 with 100, at any ``reltol``.
-``reltol`` (default 1e-3) bounds ngspice's local truncation error relative to each node
-voltage, and here a node voltage *is* a state; 1e-5 removes that source of error (3e-6 vs
-5e-6 above, 1.3e-5 vs 3.6e-5 for a threshold device) at no measurable cost. ``vntol``
-(absolute, default 1 uV) and ``abstol`` (default 1 pA) are lowered so that states near 0 and
-uA currents are still held to the relative tolerance.
+"""ngspice transient options of :func:`compare`. ngspice's largest step (``max_step``, default
+the output step) is set separately, and it decides the agreement (figures in
+docs/howto/spice.md). ``reltol`` 1e-5 instead of 1e-3: here a node voltage *is* a device state,
+so ngspice's truncation-error bound must be tight. ``vntol`` 1e-9 V and ``abstol`` 1e-15 A
+instead of 1 uV and 1 pA: states near 0 and uA currents stay held to the relative tolerance.
 """
 
 STATE_FLOOR = 0.01

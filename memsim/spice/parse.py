@@ -41,7 +41,7 @@ from memsim.errors import CircuitFileError, MemsimError
 from memsim.solve.drives import DC, PWL, Drive, Pulse, Sine
 from memsim.spice.netlist import _FIELDS, _PARAMS, subcircuit
 
-__all__ = ["ParsedNetlist", "parse_netlist", "parse_number", "read_netlist"]
+__all__ = ["ParsedNetlist", "parse_netlist", "parse_netlist_file", "parse_number", "read_netlist"]
 
 SUPPORTED = ("memsim reads R, V, X (instances of memsim's subcircuits) and A (XSPICE memristor) "
              "elements and the dot-commands .subckt/.ends (memsim's own), .model (memristor), "
@@ -430,6 +430,10 @@ class _Parser:
                           "lines do not list as an input (outputs and ground ties take a plain "
                           "0 V source)", line)
 
+        if not self.edges:
+            self.fail("no circuit elements (R, X or A lines) after the title line: not a "
+                      "netlist memsim can simulate", None)
+
         def resolve(n: str) -> str:
             while n in alias:
                 n = alias[n]
@@ -487,20 +491,22 @@ class _Parser:
                 if n not in index:
                     self.fail(f"element {e.name!r} touches node {n!r}, which the *@memsim "
                               "nodes lines do not list", e.line)
-        inputs = [index[n] for chunk in self.meta.get("inputs", []) for n in chunk]
-        outputs = [index[n] for chunk in self.meta.get("outputs", []) for n in chunk]
+        terminals = {}
+        for kind in ("inputs", "outputs"):
+            names = [n for chunk in self.meta.get(kind, []) for n in chunk]
+            unknown = [n for n in names if n not in index]
+            if unknown:
+                self.fail(f"*@memsim {kind} names {unknown[0]!r}, which the *@memsim nodes "
+                          "lines do not list", None)
+            terminals[kind] = [index[n] for n in names]
         # edge names: element names without their letter; pruned edges at their indices
         edges: list[_Edge] = list(self.edges)
         for e in edges:
             e.name = e.element[1:]
-        for rec in sorted(self.meta.get("open", []), key=lambda r: int(r[0])):
-            pos, pruned, a, b = int(rec[0]), rec[1], rec[2], rec[3]
-            vals = [float(v) for v in rec[4:-1]]
-            if a not in index or b not in index or len(vals) != N_PARAMS + 1:
-                self.fail(f"*@memsim open {pruned}: cannot read this pruned edge",
-                          int(rec[-1]))
-            edges.insert(pos, _Edge(pruned, a, b, int(Model.OPEN), np.array(vals[:N_PARAMS]),
-                                    vals[N_PARAMS], int(rec[-1])))
+        opened = [self.open_edge(rec, index) for rec in self.meta.get("open", [])]
+        for pos, edge in sorted(opened, key=lambda item: item[0]):
+            edges.insert(pos, edge)
+        inputs, outputs = terminals["inputs"], terminals["outputs"]
         node_names = list(nodes)
         for spice, original in self.meta.get("rename node", []):
             if spice in index:
@@ -511,6 +517,21 @@ class _Parser:
         net = self.network(node_names, roles, inputs, outputs, edges, index, edge_names, title)
         named = {node_names[index[n]]: d for n, d in drives.items() if n in index}
         return ParsedNetlist(net, named, self.t_step, self.t_end, self.raw[0].strip())
+
+    def open_edge(self, rec: list[str], index: dict[str, int]) -> tuple[int, _Edge]:
+        """A pruned edge of an ``*@memsim open POS NAME A B PARAMS... X0`` line (the line
+        number appended), and its position among the edges."""
+        line = int(rec[-1])
+        try:
+            pos, pruned, a, b = int(rec[0]), rec[1], rec[2], rec[3]
+            vals = [float(v) for v in rec[4:-1]]
+        except (ValueError, IndexError):
+            vals, pos, a, b = [], 0, "", ""
+        if a not in index or b not in index or len(vals) != N_PARAMS + 1 or pos < 0:
+            self.fail("*@memsim open: cannot read this pruned edge (expected POSITION NAME "
+                      f"NODE NODE, {N_PARAMS} parameters and the state)", line)
+        return pos, _Edge(pruned, a, b, int(Model.OPEN), np.array(vals[:N_PARAMS]),
+                          vals[N_PARAMS], line)
 
     def network(self, node_names: list[str], roles: list[Role], inputs: list[int],
                 outputs: list[int], edges: list[_Edge], index: dict[str, int],
@@ -643,6 +664,24 @@ def parse_netlist(text: str, *, source: str = "<string>") -> ParsedNetlist:
     return _Parser(text, source).parse()
 
 
+def parse_netlist_file(path: str | Path) -> ParsedNetlist:
+    """:func:`parse_netlist` of the file ``path``.
+
+    Raises
+    ------
+    CircuitFileError
+        If the file cannot be read as text, or holds something memsim cannot read.
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CircuitFileError(p, f"cannot read the file ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise CircuitFileError(p, "not a text file (a SPICE netlist is plain text)") from None
+    return _Parser(text, str(p)).parse()
+
+
 def read_netlist(path: str | Path) -> Network:
     """The network of the SPICE netlist file ``path`` (drives: :func:`parse_netlist`).
 
@@ -661,9 +700,4 @@ def read_netlist(path: str | Path) -> Network:
     >>> back.node_names == net.node_names and bool((back.params == net.params).all())
     True
     """
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CircuitFileError(p, f"cannot read the file ({exc.strerror})") from None
-    return _Parser(text, str(p)).parse().network
+    return parse_netlist_file(path).network

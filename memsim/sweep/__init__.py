@@ -29,6 +29,7 @@ from memsim.sweep.spec import (
     SweepTask,
     load_sweep,
     parse_sweep,
+    sweep_path,
 )
 from memsim.sweep.store import Store, StoreError, check_store
 from memsim.sweep.work import run_task
@@ -52,4 +53,5 @@ __all__ = [
     "run_sweep",
     "run_task",
     "summarize",
+    "sweep_path",
 ]

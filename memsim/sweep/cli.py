@@ -13,6 +13,7 @@ SWEEP_EPILOG = """\
 The sweep file declares the grid (see sweeps/demo.toml). Finished tasks are written to the
 store one by one; run the same command again to resume after an interruption: stored tasks
 are skipped. Examples:
+  memsim sweep demo                                      the shipped demo, local cluster
   memsim sweep sweeps/demo.toml                          local cluster, one worker per CPU
   memsim sweep sweeps/demo.toml --scheduler tcp://10.0.0.5:8786
   memsim results results/demo.sqlite --export csv
@@ -22,10 +23,11 @@ folder) so numba compiles each kernel once, not once per worker."""
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
+    from memsim.resources import find_file
     from memsim.sweep.runner import run_sweep
     from memsim.sweep.spec import load_sweep
 
-    spec = load_sweep(args.sweep)
+    spec = load_sweep(find_file("sweeps", args.sweep))
     store = Path(args.store) if args.store else Path("results") / f"{spec.name}.sqlite"
     n_tasks = len(spec.tasks())
     print(f"sweep {spec.name!r}: {len(spec.points)} grid points, {n_tasks} tasks -> {store}",
@@ -53,10 +55,12 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 def _rows(args: argparse.Namespace) -> list[dict[str, Any]]:
     """The stored rows, only those of the tasks of ``--sweep FILE`` if given."""
+    from memsim.resources import find_file
     from memsim.sweep.spec import load_sweep
     from memsim.sweep.store import Store
 
-    keys = {t.key for t in load_sweep(args.sweep).tasks()} if args.sweep else None
+    keys = ({t.key for t in load_sweep(find_file("sweeps", args.sweep)).tasks()}
+            if args.sweep else None)
     with Store.open_readonly(args.store) as store:
         rows = store.rows()
     return rows if keys is None else [r for r in rows if r["key"] in keys]
@@ -126,7 +130,8 @@ def add_commands(subparsers: Any) -> None:
         description="Run the tasks of a sweep file that the store does not hold yet, on a "
         "local Dask cluster (default) or an existing one.", epilog=SWEEP_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("sweep", help="sweep file (.toml), e.g. sweeps/demo.toml")
+    p.add_argument("sweep", help="sweep file (.toml), or the name of a shipped sweep such as "
+                   "demo")
     p.add_argument("--store", help="SQLite result store (default: results/NAME.sqlite)")
     p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                    help="address of a running Dask scheduler (default: start a local cluster)")

@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from memsim.errors import MemsimError, ParameterError
+from memsim.resources import data_path
 
 __all__ = [
     "MODELS",
@@ -64,6 +65,7 @@ __all__ = [
     "canonical_json",
     "load_sweep",
     "parse_sweep",
+    "sweep_path",
 ]
 
 MODELS = ("abstract", "circuit")
@@ -238,6 +240,23 @@ class SweepSpec:
                             "repetitions": p.repetitions} for p in self.points]}
 
 
+def sweep_path(name: str) -> Path:
+    """Path of a sweep file shipped in ``sweeps/`` (e.g. ``"demo"``), from a source checkout or
+    an installed wheel alike (:func:`memsim.data_path`).
+
+    Raises
+    ------
+    CircuitFileError
+        If no sweep of that name ships (the message lists the known ones).
+
+    Examples
+    --------
+    >>> sweep_path("demo").name
+    'demo.toml'
+    """
+    return data_path("sweeps", name)
+
+
 def load_sweep(path: str | Path) -> SweepSpec:
     """Read and validate a sweep file.
 
@@ -249,8 +268,7 @@ def load_sweep(path: str | Path) -> SweepSpec:
 
     Examples
     --------
-    >>> import memsim.sweep, pathlib
-    >>> spec = load_sweep(pathlib.Path(memsim.__file__).parents[1] / "sweeps" / "demo.toml")
+    >>> spec = load_sweep(sweep_path("demo"))
     >>> spec.name
     'demo'
     """

@@ -1,6 +1,7 @@
 """The memsim command line, run in-process."""
 
 import csv
+import re
 
 import numpy as np
 import pytest
@@ -49,7 +50,7 @@ def test_circuit_argument_resolution(tmp_path, monkeypatch):
     assert circuit_file("wheatstone.toml") == memsim.circuit_path("wheatstone")
     (tmp_path / "wheatstone.toml").write_text("")  # a local file wins over the shipped one
     assert str(circuit_file("wheatstone.toml")) == "wheatstone.toml"
-    with pytest.raises(memsim.CircuitFileError, match="nor a circuit shipped.*paper_2x4x2"):
+    with pytest.raises(memsim.CircuitFileError, match="nor one of the circuits.*paper_2x4x2"):
         circuit_file("nothing")
 
 
@@ -129,3 +130,81 @@ def test_errors_are_one_line_and_exit_nonzero(argv, capsys):
     assert main(argv) == 1
     err = capsys.readouterr().err
     assert err.startswith("memsim: error:") and err.count("\n") == 1
+
+
+def test_help_imports_no_command_module_and_no_numba():
+    """`memsim --help` must answer at once: it reads the command table from the sources."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom memsim.cli import main\ntry:\n    main(['--help'])\n"
+            "except SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m in ('numba', 'numpy') or "
+            "m.endswith('.cli') and m != 'memsim.cli'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
+    assert "spice-check" in out and "controllability" in out
+
+
+def test_command_table_matches_what_each_module_registers():
+    import argparse
+
+    from memsim.cli import COMMAND_MODULES, build_parser, command_table
+
+    full = build_parser()
+    sub = next(a for a in full._actions if isinstance(a, argparse._SubParsersAction))
+    helps = {c.dest: c.help for c in sub._choices_actions}
+    for module in COMMAND_MODULES:
+        table = command_table(module)
+        assert table, f"{module}: add_parser calls need literal names and help"
+        assert {k: helps[k] for k in table} == table
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0 and capsys.readouterr().out == f"memsim {memsim.__version__}\n"
+
+
+@pytest.mark.parametrize("content", [b"hello world\nthis is not a netlist\n", b"",
+                                     b"* a title only\n.end\n", bytes(range(256)) * 3])
+def test_a_cir_file_that_is_no_netlist_is_one_error(content, tmp_path, capsys):
+    path = tmp_path / "bad.cir"
+    path.write_bytes(content)
+    for command in ("info", "simulate"):
+        assert main([command, str(path), "--out", str(tmp_path)] if command == "simulate"
+                    else [command, str(path)]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith(f"memsim: error: {path}") and err.count("\n") == 1
+
+
+def test_outputs_are_named_after_the_file_not_the_netlist_title(tmp_path, capsys):
+    import networkx as nx
+
+    from memsim.spice import write_netlist
+
+    net = memsim.from_networkx(nx.path_graph(["a", "b"]), inputs=["a"], outputs=["b"],
+                               device=memsim.devices.Linear(x0=0.3), name="resistor divider")
+    cir = write_netlist(tmp_path / "divider.cir", net, memsim.Sine(0.8, 5.0), t_end=0.1)
+    assert main(["simulate", str(cir), "--out", str(tmp_path), "--points", "11"]) == 0
+    assert "simulated divider:" in capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.glob("*_transient.*")) == [
+        "divider_transient.csv", "divider_transient.png"]
+
+
+@pytest.mark.skipif(not hasattr(__import__("numba").njit(lambda: 0), "compile"),
+                    reason="NUMBA_DISABLE_JIT: nothing compiles")
+def test_compiling_is_announced_with_its_duration(capsys):
+    import numba
+
+    from memsim.cli import _CompileWatch
+
+    watch = _CompileWatch().start()
+    numba.njit(lambda v: v + 1)(1)  # a new function: compiled now, never cached
+    numba.njit(lambda v: v * 2)(2)
+    watch.stop()
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and err[0].startswith("memsim: compiling numba kernels")
+    assert re.fullmatch(r"memsim: compiling took \d+\.\d s \(later runs load the kernels from "
+                        r"the cache\)", err[1])

@@ -209,7 +209,7 @@ def two_level_solve(gd, sw, lw, iw, lb, ib, a0, wa, c0, wc, q, e_inv, mc, v_in, 
     m = e_inv.shape[0]
     s_max = sw.max()
     b_cur = b_start.copy()
-    b_old = np.empty((rows, cols, nb))
+    b_old = np.zeros((rows, cols, nb))  # read (times delta = 0) by the first pass B
     t = bits
     t[:, :, :] = 0.0
     xrow = np.zeros((cols, nb))
