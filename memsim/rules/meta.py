@@ -494,12 +494,12 @@ samples, one epoch); ``full``: the shipped search files and five test seeds
 
 
 def meta_spec(name: str, settings: MetaSettings) -> SearchSpec:
-    """The search ``searches/NAME.toml`` with the overrides of ``settings``."""
-    from pathlib import Path
-
+    """The shipped search ``searches/NAME.toml`` (:func:`memsim.resources.data_path`) with the
+    overrides of ``settings``."""
+    from memsim.resources import data_path
     from memsim.search.space import load_search
 
-    spec = load_search(Path(__file__).resolve().parents[2] / "searches" / f"{name}.toml")
+    spec = load_search(data_path("searches", name))
     if settings.budget is not None:
         spec = spec.with_budget(settings.budget)
     if settings.initial is not None:

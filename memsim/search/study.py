@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from memsim.errors import ParameterError
+from memsim.resources import data_path
 from memsim.search.design import reference_points
 from memsim.search.engine import REFERENCE, SearchSummary, run_search
 from memsim.search.fresh import reevaluate
@@ -39,7 +40,6 @@ __all__ = ["SETTINGS", "CodesignSettings", "best_rows", "capacity_vs_size", "com
 
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ SETTINGS: dict[str, CodesignSettings] = {
 
 
 def _spec(name: str, settings: CodesignSettings) -> SearchSpec:
-    spec = load_search(ROOT / "searches" / f"{name}.toml")
+    spec = load_search(data_path("searches", name))
     if settings.budget is not None:
         spec = spec.with_budget(settings.budget)
     if settings.repetitions is not None and spec.objectives[0] == "mean_capacity":
