@@ -42,19 +42,18 @@ Designs are built by :mod:`memsim.search.design` and evaluated by
 >>> from memsim.search.space import parse_search
 >>> spec = parse_search('''
 ... [search]
-... name = "tiny"
+... name = "loads"
 ... seed = 1
 ... budget = 8
 ... inputs = 4
 ... outputs = 4
 ... repetitions = 10
+... P = { from = 2, to = "inputs" }
 ... [space]
-... topology = ["layered", "bipartite"]
 ... hidden = { from = 4, to = 16 }
-... degree = { from = 1, to = 4 }
 ... ''')
->>> spec.kind, spec.settings.inputs, [(p.name, p.parent) for p in spec.searched]
-('capacity', 4, [('topology', None), ('hidden', None), ('degree', ('topology', ('bipartite',)))])
+>>> spec.kind, spec.settings.loads, spec.settings.reference_hidden
+('capacity', (2, 3, 4), 8)
 """
 
 from __future__ import annotations
