@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from memsim.rules.meta import SETTINGS, MetaSettings, rule_table, run_meta, verdict
+from memsim.rules.mushroom import RULES
 from memsim.search.report import load_evaluations
 
 
@@ -54,8 +55,9 @@ def pm(mean: float, sem: float) -> str:
 
 
 def found_vs_delta(tab: list[dict]) -> tuple[dict, dict | None]:
-    """The rule the search picked (best validation accuracy) and the delta rule's row."""
-    found = max(tab, key=lambda r: r["validation"])
+    """The rule the search picked (best validation accuracy; a tie goes to the rule listed
+    first in RULES, never to the better test accuracy) and the delta rule's row."""
+    found = max(tab, key=lambda r: (r["validation"], -RULES.index(r["rule"])))
     delta = next((r for r in tab if r["rule"] == "delta"), None)
     return found, delta
 
