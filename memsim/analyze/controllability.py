@@ -45,7 +45,8 @@ from memsim.circuit.network import Network
 from memsim.devices.kernels import conductances, rate
 from memsim.devices.models import Model
 from memsim.errors import ParameterError
-from memsim.solve.dc import NodalSystem, Terminals, _check_state
+from memsim.solve.dc import NodalSystem
+from memsim.solve.topology import Terminals, check_state
 
 __all__ = [
     "Configuration",
@@ -218,7 +219,7 @@ def response_matrix(net: Network, configs: Sequence[Configuration],
     >>> response_matrix(net, configurations(net)).round(12).T.tolist()
     [[0.5, 0.5]]
     """
-    x = _check_state(net, state)
+    x = check_state(net, state)
     g = conductances(net.model, x, net.params)
     n_in = len(net.inputs)
     blocks = []
@@ -514,7 +515,7 @@ def controllability(
         raise ParameterError("net", f"network {net.name!r} has no memristor to control")
     configs = _as_configs(net, configurations, patterns, inactive_inputs)
     mem_idx = np.flatnonzero(mem)
-    x = _check_state(net, state)
+    x = check_state(net, state)
     if mode == "linear":
         k_all = response_matrix(net, configs, x)
         k = k_all[mem]

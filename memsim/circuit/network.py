@@ -13,6 +13,7 @@ import scipy.sparse as sp
 
 from memsim.circuit.names import GridNames, NameBlock
 from memsim.devices.models import N_PARAMS, Device, Model, device_from_row
+from memsim.devices.spread import spread_resistances
 from memsim.errors import NetworkError, ParameterError
 
 __all__ = ["BYTES_PER_EDGE", "CrossbarLayout", "Network", "Role", "check_fits", "memory_available"]
@@ -331,7 +332,9 @@ class Network:
             "r_on", "r_off")
     ) -> Network:
         """Device-to-device spread: every memristor's ``fields`` multiplied by a lognormal
-        factor of log-standard-deviation ``sigma``.
+        factor of log-standard-deviation ``sigma`` (the draw of
+        :func:`memsim.devices.spread.d2d_factors`, one normal per memristor in edge order, the
+        same as training's ``CircuitConfig.d2d_spread``).
 
         One factor is drawn per device and shared by its ``fields``: spreading both R_on and
         R_off scales the device as a whole and keeps its R_off / R_on ratio (so R_on < R_off
@@ -346,15 +349,13 @@ class Network:
         """
         if not np.isfinite(sigma) or sigma < 0:
             raise ParameterError("sigma", f"spread must be >= 0, got {sigma!r}")
-        rng = np.random.default_rng(seed)
         cols = {"r_on": 0, "r_off": 1}
-        params = self.params.copy()
-        mem = self.memristive
-        shared = rng.normal(0.0, sigma, self.n_edges)
         for f in fields:
             if f not in cols:
                 raise ParameterError("fields", f"cannot spread {f!r}; use r_on and/or r_off")
-            params[mem, cols[f]] *= np.exp(shared[mem])
+        params = spread_resistances(self.params, self.memristive, float(sigma),
+                                    np.random.default_rng(seed),
+                                    tuple(cols[f] for f in dict.fromkeys(fields)))
         return self.with_params(params)
 
     def summary(self) -> str:

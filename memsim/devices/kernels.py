@@ -1,8 +1,13 @@
 """numba kernels of the device models: conductance g(x) and state rate dx/dt.
 
-The scalar kernels dispatch on the integer model code (a jitted function passed as an argument
-would defeat the on-disk cache), and :func:`conductances` / :func:`rates` map them over all
-edges. :mod:`memsim.devices.reference` holds plain-NumPy twins that the tests compare with.
+The scalar kernels dispatch on the integer :class:`~memsim.devices.models.Model` code (a jitted
+function passed as an argument would defeat the on-disk cache), and :func:`conductances` /
+:func:`rates` map them over all edges. Every rate is the device law :func:`drift` followed
+by the bound rule :func:`bounded`; integrators that let a device saturate at a bound inside a
+step use the two parts separately. The ``*_at`` forms read row ``e`` of the parameter matrix
+without taking a row view, and the per-edge kernels are inlined into their callers: a call
+that passes an array costs reference counting that is dearer than the arithmetic.
+:mod:`memsim.devices.reference` holds plain-NumPy twins that the tests compare with.
 """
 
 from __future__ import annotations
@@ -10,12 +15,23 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["conductance", "conductances", "power", "rate", "rates", "states_for_conductances",
-           "window"]
+from memsim.devices.models import Model, Window
 
-# Model codes (mirrors memsim.devices.models.Model; numba reads plain ints).
-RESISTOR, HP, THRESHOLD, VTEAM, LINEAR, OPEN = 0, 1, 2, 3, 4, 5
-W_NONE, W_JOGLEKAR, W_BIOLEK, W_PRODROMAKIS = 0, 1, 2, 3
+__all__ = [
+    "bounded",
+    "clip_unit",
+    "conductance",
+    "conductance_at",
+    "conductances",
+    "drift",
+    "drift_slope",
+    "power",
+    "rate",
+    "rate_at",
+    "rates",
+    "states_for_conductances",
+    "window",
+]
 
 
 @njit(cache=True)
@@ -41,78 +57,113 @@ def power(a, e):
 @njit(cache=True)
 def window(code, x, direction, p):
     """Window F(x) of a drift model; ``direction`` is the sign of the drive (i or v)."""
-    if code == W_NONE:
+    if code == Window.NONE:
         return 1.0
-    if code == W_JOGLEKAR:
+    if code == Window.JOGLEKAR:
         return 1.0 - power(2.0 * x - 1.0, 2.0 * p)
-    if code == W_BIOLEK:
+    if code == Window.BIOLEK:
         stp = 1.0 if direction <= 0.0 else 0.0
         return 1.0 - power(x - stp, 2.0 * p)
-    # Prodromakis
-    return 1.0 - power((x - 0.5) * (x - 0.5) + 0.75, p)
+    return 1.0 - power((x - 0.5) * (x - 0.5) + 0.75, p)  # Prodromakis
 
 
-@njit(cache=True)
-def _conductance(model, x, p0, p1):
-    """Conductance from the first two packed parameters (R or R_on, R_off)."""
-    if model == RESISTOR:
-        return 1.0 / p0
-    if model == OPEN:
+@njit(cache=True, inline="always")
+def clip_unit(y):
+    """``y`` clipped to the state range [0, 1]: the one place states are held in range."""
+    return 0.0 if y < 0.0 else (1.0 if y > 1.0 else y)
+
+
+@njit(cache=True, inline="always")
+def bounded(x, r):
+    """The bound rule: a rate that would push ``x`` out of [0, 1] at a bound is zero, so a
+    device at a bound is released as soon as the drive reverses (no sticking)."""
+    if (x >= 1.0 and r > 0.0) or (x <= 0.0 and r < 0.0):
         return 0.0
-    return 1.0 / (p1 - x * (p1 - p0))
+    return r
+
+
+@njit(cache=True, inline="always")
+def conductance_at(model, x, params, e):
+    """Conductance in siemens of edge ``e`` (parameter row ``params[e]``) in state ``x``."""
+    if model == Model.RESISTOR:
+        return 1.0 / params[e, 0]
+    if model == Model.OPEN:
+        return 0.0
+    return 1.0 / (params[e, 1] - x * (params[e, 1] - params[e, 0]))
 
 
 @njit(cache=True)
 def conductance(model, x, p):
     """Conductance in siemens of one device with packed parameters ``p`` in state ``x``."""
-    return _conductance(model, x, p[0], p[1])
+    return conductance_at(model, x, p.reshape((1, p.shape[0])), 0)
+
+
+@njit(cache=True, inline="always")
+def drift(model, x, v, params, e):
+    """The device law dx/dt of edge ``e`` under voltage ``v``, before the bound rule.
+
+    Windows are part of the law: the Joglekar and Prodromakis windows have F(0) = F(1) = 0 by
+    definition (exact solutions approach the bounds but never reach them). The threshold
+    model's ``f(v) = beta v + (alpha - beta)/2 (|v + v_t| - |v - v_t|)`` is written piecewise,
+    exactly ``alpha v`` below threshold (no rounding residue: reads stay bit-identical).
+    """
+    if model == Model.RESISTOR or model == Model.OPEN:
+        return 0.0
+    if model == Model.THRESHOLD:
+        vt = params[e, 4]
+        if v > vt:
+            f = params[e, 2] * vt + params[e, 3] * (v - vt)
+        elif v < -vt:
+            f = -params[e, 2] * vt + params[e, 3] * (v + vt)
+        else:
+            f = params[e, 2] * v
+        return f / (params[e, 1] - params[e, 0])
+    i = v * conductance_at(model, x, params, e)
+    if model == Model.HP:
+        return params[e, 2] * i * window(int(params[e, 3]), x, i, params[e, 4])
+    if model == Model.VTEAM:
+        if v < params[e, 4]:
+            return params[e, 2] * power(v / params[e, 4] - 1.0, params[e, 6]) * window(
+                int(params[e, 8]), x, 1.0, params[e, 9])
+        if v > params[e, 5]:
+            return -params[e, 3] * power(v / params[e, 5] - 1.0, params[e, 7]) * window(
+                int(params[e, 8]), x, -1.0, params[e, 9])
+        return 0.0
+    return -params[e, 2] * (1.0 - x) + params[e, 0] * i / params[e, 3]  # LINEAR, x = 1 - w
+
+
+@njit(cache=True, inline="always")
+def drift_slope(model, x, v, params, e):
+    """|d drift / dv| of edge ``e`` at voltage ``v``: how fast its rate follows a change of
+    its voltage (the coupling through which one device's bound reaches its neighbours)."""
+    if model == Model.RESISTOR or model == Model.OPEN:
+        return 0.0
+    if model == Model.THRESHOLD:
+        slope = params[e, 3] if abs(v) > params[e, 4] else params[e, 2]
+        return abs(slope / (params[e, 1] - params[e, 0]))
+    dv = 1e-6 * max(1.0, abs(v))  # the other laws are smooth between their kinks
+    return abs(drift(model, x, v + dv, params, e) - drift(model, x, v - dv, params, e)) / (2 * dv)
+
+
+@njit(cache=True, inline="always")
+def rate_at(model, x, v, params, e):
+    """State rate dx/dt in 1/s of edge ``e`` at state ``x`` under voltage ``v``: the device
+    law with the bound rule (:func:`bounded`)."""
+    return bounded(x, drift(model, x, v, params, e))
 
 
 @njit(cache=True)
 def rate(model, x, v, p):
-    """State rate dx/dt in 1/s of one device at state ``x`` under voltage ``v``.
-
-    Bounds are enforced here: a rate that would push ``x`` out of [0, 1] at a bound is zero,
-    so a device at a bound is released as soon as the drive reverses (no sticking), unless
-    its own window vanishes there: the Joglekar and Prodromakis windows have F(0) = F(1) = 0
-    by definition (exact solutions approach the bounds but never reach them).
-    """
-    if model == RESISTOR or model == OPEN:
-        return 0.0
-    i = v * conductance(model, x, p)
-    if model == HP:
-        r = p[2] * i * window(int(p[3]), x, i, p[4])
-    elif model == THRESHOLD:
-        # f(v) = beta v + (alpha - beta)/2 (|v + v_t| - |v - v_t|), written piecewise so that
-        # it is exactly alpha v below threshold (no rounding residue: reads stay bit-identical).
-        vt = p[4]
-        if v > vt:
-            f = p[2] * vt + p[3] * (v - vt)
-        elif v < -vt:
-            f = -p[2] * vt + p[3] * (v + vt)
-        else:
-            f = p[2] * v
-        r = f / (p[1] - p[0])
-    elif model == VTEAM:
-        if v < p[4]:
-            r = p[2] * power(v / p[4] - 1.0, p[6]) * window(int(p[8]), x, 1.0, p[9])
-        elif v > p[5]:
-            r = -p[3] * power(v / p[5] - 1.0, p[7]) * window(int(p[8]), x, -1.0, p[9])
-        else:
-            r = 0.0
-    else:  # LINEAR (Caravelli), x = 1 - w
-        r = -p[2] * (1.0 - x) + p[0] * i / p[3]
-    if (x >= 1.0 and r > 0.0) or (x <= 0.0 and r < 0.0):
-        return 0.0
-    return r
+    """State rate dx/dt in 1/s of one device with packed parameters ``p``."""
+    return rate_at(model, x, v, p.reshape((1, p.shape[0])), 0)
 
 
 @njit(cache=True)
 def conductances(model, x, params):
     """Conductances of all edges: ``model`` (E,), ``x`` (E,), ``params`` (E, N_PARAMS)."""
     out = np.empty(model.shape[0])
-    for e in range(model.shape[0]):  # no row views: they cost as much as the arithmetic
-        out[e] = _conductance(model[e], x[e], params[e, 0], params[e, 1])
+    for e in range(model.shape[0]):
+        out[e] = conductance_at(model[e], x[e], params, e)
     return out
 
 
@@ -121,8 +172,7 @@ def rates(model, x, v, params):
     """State rates of all edges under edge voltages ``v`` (E,)."""
     out = np.empty(model.shape[0])
     for e in range(model.shape[0]):
-        m = model[e]  # resistors and open edges skip the call (and its row view)
-        out[e] = 0.0 if m == RESISTOR or m == OPEN else rate(m, x[e], v[e], params[e])
+        out[e] = rate_at(model[e], x[e], v[e], params, e)
     return out
 
 

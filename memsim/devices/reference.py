@@ -6,7 +6,7 @@ import numpy as np
 
 from memsim.devices.models import Model, Window
 
-__all__ = ["conductances_np", "rates_np"]
+__all__ = ["conductances_np", "drift_np", "drift_slope_np", "rates_np"]
 
 
 def _window_np(code: np.ndarray, x: np.ndarray, direction: np.ndarray, p: np.ndarray) -> np.ndarray:
@@ -25,7 +25,8 @@ def conductances_np(model: np.ndarray, x: np.ndarray, params: np.ndarray) -> np.
     return np.where(model == Model.OPEN, 0.0, g)
 
 
-def rates_np(model: np.ndarray, x: np.ndarray, v: np.ndarray, params: np.ndarray) -> np.ndarray:
+def drift_np(model: np.ndarray, x: np.ndarray, v: np.ndarray, params: np.ndarray) -> np.ndarray:
+    """Twin of :func:`memsim.devices.kernels.drift` over all edges (no bound rule)."""
     p = params
     i = v * conductances_np(model, x, params)
     with np.errstate(all="ignore"):
@@ -40,10 +41,26 @@ def rates_np(model: np.ndarray, x: np.ndarray, v: np.ndarray, params: np.ndarray
         off = -p[:, 3] * np.abs(v / p[:, 5] - 1) ** p[:, 7] * _window_np(w, x, -one, p[:, 9])
         vteam = np.where(v < p[:, 4], on, np.where(v > p[:, 5], off, 0.0))
         lin = -p[:, 2] * (1 - x) + p[:, 0] * i / p[:, 3]
-    r = np.select(
+    return np.select(
         [model == Model.HP, model == Model.THRESHOLD, model == Model.VTEAM, model == Model.LINEAR],
         [hp, thr, vteam, lin],
         0.0,
     )
+
+
+def drift_slope_np(model: np.ndarray, x: np.ndarray, v: np.ndarray,
+                   params: np.ndarray) -> np.ndarray:
+    """Twin of :func:`memsim.devices.kernels.drift_slope` over all edges."""
+    dv = 1e-6 * np.maximum(1.0, np.abs(v))
+    numeric = np.abs(drift_np(model, x, v + dv, params) - drift_np(model, x, v - dv, params))
+    numeric /= 2 * dv
+    slope = np.where(np.abs(v) > params[:, 4], params[:, 3], params[:, 2])
+    with np.errstate(all="ignore"):
+        thr = np.abs(slope / (params[:, 1] - params[:, 0]))
+    return np.where(model == Model.THRESHOLD, thr, numeric)
+
+
+def rates_np(model: np.ndarray, x: np.ndarray, v: np.ndarray, params: np.ndarray) -> np.ndarray:
+    r = drift_np(model, x, v, params)
     pushing_out = ((x >= 1) & (r > 0)) | ((x <= 0) & (r < 0))
     return np.where(pushing_out, 0.0, r)

@@ -23,9 +23,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from memsim.errors import ParameterError
-from memsim.learn import kernels as K
 from memsim.learn._seed import Seed, seed_sequence
 from memsim.learn.config import AbstractConfig
+from memsim.learn.extremal import train_extremal
 from memsim.learn.result import EraResult, Records, TrainResult
 from memsim.learn.tasks import Task
 
@@ -109,7 +109,7 @@ def train_abstract(
     w0 = np.concatenate([m.ravel() for m in mats])
     rng = np.random.default_rng(dyn_seed)
     start = time.perf_counter()
-    (pattern, winner, correct, era, era_info, w, _tags, n_correct) = K.train_extremal(
+    (pattern, winner, correct, era, era_info, w, _tags, n_correct) = train_extremal(
         w0, offsets, s, np.array(task.patterns), task.era_targets, float(config.delta),
         float(config.selective), bool(config.shuffle), int(budget), rng)
     wall = time.perf_counter() - start

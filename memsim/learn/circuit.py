@@ -27,7 +27,8 @@ import numpy as np
 
 from memsim.circuit.network import Network, Role
 from memsim.devices.models import Model
-from memsim.errors import NetworkError, ParameterError
+from memsim.devices.spread import spread_resistances
+from memsim.errors import NetworkError, ParameterError, SolverError
 from memsim.learn import kernels as K
 from memsim.learn._seed import Seed, seed_sequence
 from memsim.learn.config import CircuitConfig
@@ -38,7 +39,7 @@ __all__ = ["device_draw", "kernel_arrays", "train"]
 
 log = logging.getLogger(__name__)
 
-_STOPPED = {K.STOP_NONE: None, K.STOP_DEAD_INPUT: "dead_input", K.STOP_NO_PATH: "no_path"}
+_STOPPED = {K.Stop.NONE: None, K.Stop.DEAD_INPUT: "dead_input", K.Stop.NO_PATH: "no_path"}
 
 
 def device_draw(net: Network, config: CircuitConfig,
@@ -46,9 +47,10 @@ def device_draw(net: Network, config: CircuitConfig,
     """The per-run device sample: parameters with device-to-device spread, initial states.
 
     R_on and R_off of every memristor are multiplied by one lognormal factor
-    ``exp(d2d_spread * N(0, 1))`` (the ratio R_off/R_on is kept, as in
-    :meth:`memsim.Network.with_spread`); initial states get ``x0_spread * N(0, 1)`` added and
-    are clipped to [0, 1]. Plain resistors keep their values.
+    ``exp(d2d_spread * N(0, 1))`` (the ratio R_off/R_on is kept; the draw of
+    :func:`memsim.devices.spread.spread_resistances`, as in :meth:`memsim.Network.with_spread`);
+    initial states get ``x0_spread * N(0, 1)`` added and are clipped to [0, 1]. Plain
+    resistors keep their values.
 
     Examples
     --------
@@ -60,16 +62,10 @@ def device_draw(net: Network, config: CircuitConfig,
     """
     rng = np.random.default_rng(seed)
     mem = kernel_arrays(net)[5]
-    params = np.array(net.params, dtype=float)
+    params = spread_resistances(net.params, net.memristive, config.d2d_spread, rng)
     x0 = np.array(net.x0, dtype=float)
-    n = mem.size
-    if config.d2d_spread:
-        factor = np.exp(config.d2d_spread * rng.standard_normal(n))
-        params[mem, 0] *= factor
-        params[mem, 1] *= factor
     if config.x0_spread:
-        x0[mem] = np.minimum(np.maximum(x0[mem] + config.x0_spread * rng.standard_normal(n),
-                                        0.0), 1.0)
+        x0[mem] = np.clip(x0[mem] + config.x0_spread * rng.standard_normal(mem.size), 0.0, 1.0)
     return params, x0
 
 
@@ -104,6 +100,32 @@ def _check(net: Network, task: Task) -> None:
             f"task {task.name!r} maps to {task.n_outputs} outputs but network {net.name!r} "
             f"has {len(net.outputs)} output terminals"
         )
+
+
+def _train_by_era(net: Network, task: Task, proto: K.Protocol, opts: K.RunOptions,
+                  params: np.ndarray, x0: np.ndarray, rng: np.random.Generator) -> tuple:
+    """The kernel era by era (for the progress bar); the later eras are the lookahead of
+    the early stop, so the outcome is that of one call."""
+    from tqdm.auto import tqdm
+
+    edges, model0, ground, inputs, outputs, _ = kernel_arrays(net)
+    patterns = np.array(task.patterns, dtype=float)
+    parts = []
+    state, model = x0, model0
+    pruned_at = np.full(net.n_edges, -1, np.int64)
+    offset = 0
+    for k in tqdm(range(task.n_eras), desc=f"training {net.name}", unit="era"):
+        out = K.train_circuit(net.n_nodes, edges, model, params, state, ground, inputs,
+                              outputs, patterns, task.era_targets[k:], proto, opts, rng)
+        parts.append(out)
+        state = out.x
+        newly = (out.pruned_at >= 0) & (pruned_at < 0)
+        pruned_at[newly] = out.pruned_at[newly] + offset
+        model = np.where(pruned_at >= 0, int(Model.OPEN), model0).astype(np.int64)
+        offset += len(out.pattern)
+    merged = [np.concatenate([p[i] for p in parts]) for i in range(8)]
+    era_info = np.vstack([p.era_info for p in parts])
+    return (*merged, era_info, state, pruned_at, parts[-1].n_correct)
 
 
 def train(
@@ -170,34 +192,18 @@ def train(
     params, x0 = device_draw(net, config, dev_seed)
     rng = np.random.default_rng(dyn_seed)
     edges, model0, ground, inputs, outputs, _ = kernel_arrays(net)
-    patterns = np.array(task.patterns)
+    patterns = np.array(task.patterns, dtype=float)
     eras = task.era_targets
+    proto, opts = config.packed(int(budget), record_states)
     start = time.perf_counter()
-    if progress:
-        from tqdm.auto import tqdm
-
-        parts = []
-        state, model = x0, model0
-        pruned_at = np.full(net.n_edges, -1, np.int64)
-        offset = 0
-        cfg, flags = config.packed(int(budget), record_states)
-        flags[K.F_RUN_ERAS] = 1  # train era k; the later ones are lookahead for the early stop
-        for k in tqdm(range(task.n_eras), desc=f"training {net.name}", unit="era"):
-            out = K.train_circuit(net.n_nodes, edges, model, params, state, ground, inputs,
-                                  outputs, patterns, eras[k:], cfg, flags, rng)
-            parts.append(out)
-            state = out[9]
-            newly = (out[10] >= 0) & (pruned_at < 0)
-            pruned_at[newly] = out[10][newly] + offset
-            model = np.where(pruned_at >= 0, int(Model.OPEN), model0).astype(np.int64)
-            offset += len(out[0])
-        merged = [np.concatenate([p[i] for p in parts]) for i in range(8)]
-        era_info = np.vstack([p[8] for p in parts])
-        final = (*merged, era_info, state, pruned_at, parts[-1][11])
-    else:
-        cfg, flags = config.packed(int(budget), record_states)
-        final = K.train_circuit(net.n_nodes, edges, model0, params, x0, ground, inputs,
-                                outputs, patterns, eras, cfg, flags, rng)
+    try:
+        if progress:
+            final = _train_by_era(net, task, proto, opts._replace(run_eras=1), params, x0, rng)
+        else:
+            final = K.train_circuit(net.n_nodes, edges, model0, params, x0, ground, inputs,
+                                    outputs, patterns, eras, proto, opts, rng)
+    except ValueError as exc:  # a nodal matrix the kernel could not factor
+        raise SolverError(f"training {net.name!r}: {exc}") from exc
     wall = time.perf_counter() - start
     (pattern, winner, correct, era, iout, energy, power, states, era_info, x, pruned_at,
      n_correct) = final
@@ -210,7 +216,7 @@ def train(
         era_results.append(EraResult(
             index=k, learned=bool(learned_k), steps_to_learn=stl if learned_k else None,
             n_steps=n_k, n_mistakes=mis, start_step=begin,
-            energy=float(energy[begin:begin + n_k].sum()), stopped=_STOPPED[why],
+            energy=float(energy[begin:begin + n_k].sum()), stopped=_STOPPED[K.Stop(why)],
         ))
         begin += n_k
     learned = all(e.learned for e in era_results)

@@ -39,106 +39,81 @@ def _count(name: str, value: int, low: int = 1) -> None:
 
 @dataclass(frozen=True)
 class CircuitConfig:
-    """The learning-from-mistakes protocol on a memristor circuit (seed paper, DESIGN §4).
+    """The learning-from-mistakes protocol on a memristor circuit (Barrows et al. 2025).
 
     Per step one pattern is *read*; a wrong answer triggers an *inhibition* pulse and then a
-    *normalization* pulse; devices driven near R_off are pruned. The defaults are chosen for
-    ``paper_2x4x2`` (2-4-2 layered net of ``pershin2011`` threshold devices: R 1-10 kohm,
-    threshold 1 V, beta 1e6 ohm/(V s), so a full 9 kohm swing takes 9 ms at 1 V over
-    threshold). Reasons are given per field.
+    *normalization* pulse; devices driven near R_off are pruned. The defaults suit
+    ``paper_2x4x2`` (``pershin2011`` threshold devices: 1-10 kohm, 1 V threshold); how they
+    were chosen and what they give is measured in ``benchmarks/results_learn.md``.
 
     Parameters
     ----------
     v_read : float
-        Read voltage on the active inputs, V. 0.5 V: every node voltage of a resistive
-        network lies between the extreme terminal voltages (maximum principle), so no device
-        sees more than 0.5 V < 1 V threshold and a read never moves a threshold device; large
-        enough for currents of tens of microamps.
+        Read voltage on the active inputs, V. 0.5: below the 1 V device threshold everywhere
+        (no node lies outside the terminal voltages), so a read never moves a device.
     t_read : float
-        Read duration, s (enters the read energy, and the state change of drift devices whose
-        reads do disturb). 10 us.
+        Read duration, s. 10 us: it only sets the read energy (and the disturbance of drift
+        devices, whose reads do move them).
     v_inhibit : float
-        Bias of the active inputs during inhibition, V; must be negative (drives the devices on
-        the paths to the wrong output towards OFF). -4.5 V: a path is two devices in series, so
-        each sees about 2.25 V, 1.25 V over threshold; the more resistive device of a path
-        takes the larger share and is depressed fastest.
+        Bias of the active inputs during inhibition, V; negative, to drive the paths to the
+        wrong output towards OFF. -4.5: about 1.25 V over threshold per device of a path.
     t_inhibit : float
-        Inhibition pulse, s. 0.7 ms: 1.25 V over threshold moves R by about 0.9 kohm, a tenth
-        of the range, per mistake (the weak link of a path more).
+        Inhibition pulse, s. 0.7 ms: about a tenth of the resistance range per mistake.
     v_normalize : float
-        Bias of all inputs during normalization (all outputs grounded), V; must be positive.
-        4.5 V for 2 ms: an input-layer device in series with the two output-layer devices of
-        its hidden node (in parallel) takes about 2/3 of the bias, 2 V over threshold, and
-        recovers by about 0.4 of its range. It has to: every mistake of an input depresses
-        all of that input's devices (they carry its whole inhibition current), while an
-        output-layer device is depressed only by mistakes towards its output. With a weaker
-        normalization (2.6 V for 0.5 ms) an input often "dies" (all its devices pinned at
-        R_off, because the other input holds the hidden nodes up during normalization): eras
-        1, 2, 3 are then learned in 74 %, 25 % and 6 % of the runs, and the read power falls
-        during training, as in the seed paper. With these defaults it rises instead (the
-        devices end up mostly ON) while the energy per step falls as mistakes stop.
+        Bias of all inputs during normalization (all outputs grounded), V; >= 0. 4.5: strong
+        enough that an input's devices recover from the inhibitions it takes.
     t_normalize : float
-        Normalization pulse, s. 2 ms.
+        Normalization pulse, s. 2 ms: weaker normalizations let inputs die (all devices at
+        R_off).
     inactive_inputs : {"float", "ground"}
         What the inputs not active in the pattern do during reads and inhibition. "float":
         disconnected, as an unbiased electrode.
     substeps : int
-        Classical RK4 steps per write pulse (the nodal system is re-solved at every stage); a
-        step that would carry a device past R_on or R_off is shortened to end where it gets
-        there (its rate then drops to zero, a jump no Runge-Kutta step resolves). 4: on
-        states sampled from training runs the error of a default pulse against a converged
-        solution is below 3e-4 (median 1e-6), far below the cycle-to-cycle noise, and the
-        error falls 16-fold per halving of the step (see the tests).
+        Classical RK4 steps per pulse. 4: a pulse then agrees with a converged solution to
+        far below the cycle-to-cycle noise.
     pulse_tol : float or None
-        If set, integrate each pulse with adaptive Dormand-Prince 5(4) instead, accepting a
-        step when every state's local error estimate is below ``pulse_tol`` (first step
-        ``duration / substeps``). Slower (the threshold kinks force small steps) but with
-        error control; None (default) uses RK4.
+        If set, integrate each pulse with adaptive Dormand-Prince 5(4) instead, with this
+        absolute local error per step (first step ``duration / substeps``). None: RK4, the
+        faster choice at the default accuracy.
+    event_tol : float
+        RK4 only: largest estimated local state error of a step from devices reaching R_on
+        or R_off inside it; such steps are shortened until the estimate is below it (see
+        :mod:`memsim.solve.pulse`). 1e-6: a pulse stays within 1e-4 of a converged solution.
     prune_state : float or None
-        A device whose state is at or below this value after a write pulse (R within
-        ``prune_state * (R_off - R_on)`` of R_off) is removed for good. 0.01. None: no pruning.
+        A device whose state is at or below this value after a write pulse is removed for
+        good. 0.01: within 1 % of the range from R_off. None: no pruning.
     prune_probability : float
-        Probability that a device found below ``prune_state`` is removed at that check
-        (1: deterministic pruning; below 1: stochastic pruning, checked after every pulse).
+        Probability that a device found below ``prune_state`` is removed at that check.
+        1: deterministic pruning (below 1: stochastic, checked after every pulse).
     c2c_noise : float
         Cycle-to-cycle noise: each device's state change in a write pulse is multiplied by
-        ``max(0, 1 + c2c_noise * N(0, 1))``. Devices that do not move stay put. 0.8: the
-        noise is the search: on ``paper_2x4x2`` the per-era success of the alternating task
-        falls from about 98 % to about 80 % when it is lowered to 0.3, and without any noise
-        normalization drives every device to R_on and learning stalls.
+        ``max(0, 1 + c2c_noise * N(0, 1))``; devices that do not move stay put. 0.8: the noise
+        is the search that finds a working set of paths.
     d2d_spread : float
-        Device-to-device spread: R_on and R_off of every memristor multiplied by one lognormal
-        factor of log-standard-deviation ``d2d_spread`` per device (drawn per run). 0.1.
+        Device-to-device spread drawn per run: R_on and R_off of every memristor times one
+        lognormal factor of log-standard-deviation ``d2d_spread``
+        (:func:`memsim.devices.spread.d2d_factors`). 0.1: breaks the symmetry of identical
+        devices.
     x0_spread : float
         Standard deviation of the initial states around the network's ``x0`` (clipped to
-        [0, 1]), drawn per run. 0.1. Spread breaks the symmetry of identical devices: without
-        it the two outputs of a symmetric network draw the same current.
+        [0, 1]), drawn per run. 0.1: without spread the two outputs of a symmetric network
+        draw the same current.
     min_current : float
-        An output wins only if its current exceeds this, A; if none does (every path cut)
-        the answer is "none" (winner -1, a mistake without inhibition). 0.
+        An output wins only if its current exceeds this, A; if none does the answer is "none"
+        (winner -1, a mistake without inhibition). 0: any current wins.
     max_steps : int
-        Step budget per era (presentations of one pattern). 400.
+        Step budget per era (presentations of one pattern). 400: enough for the alternating
+        task on ``paper_2x4x2``.
     shuffle : bool
-        Present the patterns of each pass in a fresh random order (else in task order; a
-        fixed order can lock the protocol into a cycle of mistakes).
+        Present the patterns of each pass in a fresh random order. True: a fixed order can
+        lock the protocol into a cycle of mistakes.
     stop_when_dead : bool
-        End the run early once no era left can be learned any more: for every remaining era
-        some pattern's target output has no path of live (non-pruned) devices to any of the
-        pattern's active inputs (typically an input whose devices were all driven to R_off
-        and pruned). Such an output carries exactly no read current, so it can never win,
-        and pruning is permanent. Checked at the start of each era and after every step that
-        pruned. The outcomes are those of the full budget: the learned flag of every era and
-        every record up to the stop are identical; only fewer steps are taken (the stopped
-        era's ``n_steps`` and ``n_mistakes`` count the steps taken, later eras take none) and
-        ``final_accuracy`` is that of the network at the stop. Each era affected says why in
-        :attr:`~memsim.learn.EraResult.stopped`. While a later era can still be learned the
-        current one runs its whole budget (the later era must meet the same devices). True.
-
-    With these defaults, on ``paper_2x4x2`` with the three-era alternating task and 400 steps
-    per era, 99 %, 99 % and 97.5 % of 200 seeds (1000-1199) learned eras 1, 2 and 3 (96 % all
-    three; median 38, 47 and 64 steps). The numbers come from searching voltages, durations,
-    noise and pruning on other seeds; the trade-off against falling read power is shown in
-    ``notebooks/01_learning_from_mistakes.ipynb``.
+        End the run early once no era left can be learned: for every remaining era some
+        pattern's target output has no path of live devices to its active inputs, so it
+        carries no read current and can never win (pruning is permanent). Checked at the
+        start of each era and after every step that pruned. True: the outcomes (learned
+        flags, records up to the stop) are those of the full budget, only fewer steps are
+        taken; each affected era says why in :attr:`~memsim.learn.EraResult.stopped`.
 
     Examples
     --------
@@ -152,8 +127,7 @@ class CircuitConfig:
         If a voltage is not finite or has the wrong sign (``v_read`` must be positive,
         ``v_inhibit`` negative, ``v_normalize`` >= 0), or a duration, count, tolerance or
         probability is out of range. The config does not know the devices: whether
-        ``v_read`` stays below their threshold is the caller's choice (the default does for
-        ``paper_2x4x2``).
+        ``v_read`` stays below their threshold is the caller's choice.
     """
 
     v_read: float = 0.5
@@ -165,6 +139,7 @@ class CircuitConfig:
     inactive_inputs: Literal["float", "ground"] = "float"
     substeps: int = 4
     pulse_tol: float | None = None
+    event_tol: float = 1e-6
     prune_state: float | None = 0.01
     prune_probability: float = 1.0
     c2c_noise: float = 0.8
@@ -199,6 +174,10 @@ class CircuitConfig:
             if not 0.0 < self.pulse_tol < 1.0:
                 raise ParameterError("pulse_tol", f"must lie in (0, 1) or be None, got "
                                      f"{self.pulse_tol!r}")
+        _finite("event_tol", self.event_tol)
+        if not 0.0 <= self.event_tol < 1.0:
+            raise ParameterError("event_tol", f"must lie in [0, 1) (0: no control), got "
+                                 f"{self.event_tol!r}")
         if self.prune_state is not None:
             _finite("prune_state", self.prune_state)
             if not 0.0 <= self.prune_state < 1.0:
@@ -215,28 +194,22 @@ class CircuitConfig:
         """A copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)
 
-    def packed(self, max_steps: int, record_states: bool) -> tuple[np.ndarray, np.ndarray]:
-        """The float and int arrays :func:`memsim.learn.kernels.train_circuit` reads."""
-        cfg = np.zeros(K.N_CFG)
-        cfg[K.C_V_READ] = self.v_read
-        cfg[K.C_T_READ] = self.t_read
-        cfg[K.C_V_INH] = self.v_inhibit
-        cfg[K.C_T_INH] = self.t_inhibit
-        cfg[K.C_V_NORM] = self.v_normalize
-        cfg[K.C_T_NORM] = self.t_normalize
-        cfg[K.C_PRUNE_STATE] = -1.0 if self.prune_state is None else self.prune_state
-        cfg[K.C_PRUNE_PROB] = self.prune_probability
-        cfg[K.C_C2C] = self.c2c_noise
-        cfg[K.C_MIN_CURRENT] = self.min_current
-        cfg[K.C_TOL] = -1.0 if self.pulse_tol is None else self.pulse_tol
-        flags = np.zeros(K.N_FLAGS, np.int64)
-        flags[K.F_SUBSTEPS] = self.substeps
-        flags[K.F_GROUND_INACTIVE] = int(self.inactive_inputs == "ground")
-        flags[K.F_SHUFFLE] = int(self.shuffle)
-        flags[K.F_RECORD] = int(record_states)
-        flags[K.F_MAX_STEPS] = max_steps
-        flags[K.F_STOP_DEAD] = int(self.stop_when_dead)
-        return cfg, flags
+    def packed(self, max_steps: int, record_states: bool) -> tuple[K.Protocol, K.RunOptions]:
+        """What :func:`memsim.learn.kernels.train_circuit` reads: the protocol and the run
+        options (all eras trained)."""
+        proto = K.Protocol(
+            v_read=float(self.v_read), t_read=float(self.t_read),
+            v_inhibit=float(self.v_inhibit), t_inhibit=float(self.t_inhibit),
+            v_normalize=float(self.v_normalize), t_normalize=float(self.t_normalize),
+            prune_state=-1.0 if self.prune_state is None else float(self.prune_state),
+            prune_probability=float(self.prune_probability), c2c_noise=float(self.c2c_noise),
+            min_current=float(self.min_current),
+            pulse_tol=-1.0 if self.pulse_tol is None else float(self.pulse_tol),
+            event_tol=float(self.event_tol), substeps=int(self.substeps),
+            ground_inactive=self.inactive_inputs == "ground", shuffle=bool(self.shuffle))
+        opts = K.RunOptions(max_steps=int(max_steps), record_states=bool(record_states),
+                            stop_when_dead=bool(self.stop_when_dead), run_eras=0)
+        return proto, opts
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,12 @@
 """Plain-NumPy twins of the learning kernels, used only by the tests to check them.
 
-They follow the same protocol step by step but solve the circuit with
-:func:`memsim.solve_dc` (scipy factorizations, scipy floating-component search) and the device
-rates with :func:`memsim.devices.reference.rates_np`, and draw the same random numbers in the
-same order, so a kernel run and its twin agree to rounding.
+They follow the same protocol step by step but integrate the pulses with
+:func:`memsim.solve.reference.pulse_np` (SciPy factorizations, SciPy component search) and
+draw the same random numbers in the same order, so a kernel run and its twin agree to
+rounding.
 """
 
 from __future__ import annotations
-
-import warnings
 
 import numpy as np
 import scipy.sparse as sp
@@ -16,124 +14,11 @@ from scipy.sparse.csgraph import connected_components
 
 from memsim.circuit.network import Network
 from memsim.devices.models import Model
-from memsim.devices.reference import conductances_np, rates_np
-from memsim.errors import FloatingSubnetworkWarning
+from memsim.devices.reference import conductances_np
 from memsim.learn.config import CircuitConfig
-from memsim.solve.dc import solve_dc
+from memsim.solve.reference import pulse_np
 
-__all__ = ["exact_rates_np", "hopeless_np", "pulse_np", "train_circuit_np",
-           "train_extremal_np"]
-
-
-def exact_rates_np(model: np.ndarray, x: np.ndarray, v: np.ndarray,
-                   params: np.ndarray) -> np.ndarray:
-    """Twin of :func:`memsim.learn.kernels.exact_rate` over all edges."""
-    r = rates_np(model, x, v, params)
-    alpha, beta, vt = params[:, 2], params[:, 3], params[:, 4]
-    f = np.where(v > vt, beta * (v - vt) + alpha * vt,
-                 np.where(v < -vt, beta * (v + vt) - alpha * vt, alpha * v))
-    exact = f / (params[:, 1] - params[:, 0])
-    exact = np.where(((x >= 1) & (exact > 0)) | ((x <= 0) & (exact < 0)), 0.0, exact)
-    return np.where(model == Model.THRESHOLD, exact, r)
-
-
-def _solve(net: Network, x: np.ndarray, v_in: np.ndarray, driven: np.ndarray,
-           grounded: np.ndarray):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FloatingSubnetworkWarning)
-        return solve_dc(net, v_in, state=x, outputs=grounded, floating_inputs=~driven)
-
-
-def _rhs(net: Network, x, v_in, driven, grounded):
-    r = _solve(net, x, v_in, driven, grounded)
-    return exact_rates_np(net.model, x, r.edge_voltages, net.params), float(r.power), r
-
-
-_DP_A = np.array([
-    [0, 0, 0, 0, 0, 0],
-    [1 / 5, 0, 0, 0, 0, 0],
-    [3 / 40, 9 / 40, 0, 0, 0, 0],
-    [44 / 45, -56 / 15, 32 / 9, 0, 0, 0],
-    [19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729, 0, 0],
-    [9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656, 0],
-    [35 / 384, 0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84],
-])
-_DP_B5 = np.array([35 / 384, 0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84, 0])
-_DP_E = _DP_B5 - np.array([5179 / 57600, 0, 7571 / 16695, 393 / 640, -92097 / 339200,
-                           187 / 2100, 1 / 40])
-
-
-def pulse_np(net: Network, x: np.ndarray, v_in: np.ndarray, driven: np.ndarray,
-             grounded: np.ndarray, duration: float, n_sub: int, tol: float = -1.0):
-    """Twin of :func:`memsim.learn.kernels.pulse`: returns new states, energy, first DCResult."""
-
-    def rhs(y):
-        return _rhs(net, y, v_in, driven, grounded)
-
-    k0, p0, first = rhs(x)
-    xn = x.copy()
-    energy = 0.0
-    if duration <= 0:
-        return xn, energy, first
-    t, h = 0.0, duration / n_sub
-    while t < duration:
-        if not k0.any():
-            energy += p0 * (duration - t)
-            break
-        if tol <= 0:
-            h = duration / n_sub
-        last = t + h >= duration * (1 - 1e-12)
-        if last:
-            h = duration - t
-        with np.errstate(divide="ignore", invalid="ignore"):
-            arrive = np.where(k0 > 0, (1 - xn) / k0, np.where(k0 < 0, -xn / k0, np.inf))
-        event = arrive.min() < h
-        if event:
-            h = float(arrive.min())
-            last = t + h >= duration * (1 - 1e-12)
-            x_pre, k_pre = xn.copy(), k0.copy()
-        if tol <= 0:
-            k1, p1 = k0, p0
-            k2, p2, _ = rhs(np.clip(xn + h / 2 * k1, 0, 1))
-            k3, p3, _ = rhs(np.clip(xn + h / 2 * k2, 0, 1))
-            k4, p4, _ = rhs(np.clip(xn + h * k3, 0, 1))
-            xn = np.clip(xn + h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4), 0, 1)
-            if event:
-                _snap_np(xn, x_pre, k_pre, h)
-            energy += h / 6.0 * (p1 + 2.0 * p2 + 2.0 * p3 + p4)
-            t = duration if last else t + h
-            k0, p0, _ = rhs(xn)
-            continue
-        ks, pw = [k0], [p0]
-        for st in range(1, 7):
-            y = xn.copy()
-            for q in range(st):
-                y = y + h * _DP_A[st, q] * ks[q]
-            k, p, _ = rhs(np.clip(y, 0, 1))
-            ks.append(k)
-            pw.append(p)
-            if st == 6:
-                x5 = np.clip(y, 0, 1)
-        err = np.abs(h * sum(_DP_E[q] * ks[q] for q in range(7))).max()
-        if err <= tol:
-            energy += h * sum(_DP_B5[q] * pw[q] for q in range(6))
-            xn = x5
-            if event:
-                _snap_np(xn, x_pre, k_pre, h)
-                k0, p0, _ = rhs(xn)
-            else:
-                k0, p0 = ks[6], pw[6]
-            t = duration if last else t + h
-            fac = 5.0 if err == 0 else min(5.0, max(0.2, 0.9 * (tol / err) ** 0.2))
-        else:
-            fac = max(0.1, 0.9 * (tol / err) ** 0.25)
-        h *= fac
-    return xn, energy, first
-
-
-def _snap_np(x: np.ndarray, x_pre: np.ndarray, k: np.ndarray, h: float) -> None:
-    x[(k > 0) & ((1 - x_pre) <= h * k * (1 + 1e-9))] = 1.0
-    x[(k < 0) & (x_pre <= -h * k * (1 + 1e-9))] = 0.0
+__all__ = ["hopeless_np", "pulse_np", "train_circuit_np", "train_extremal_np"]
 
 
 def _noisy(x_old: np.ndarray, x_new: np.ndarray, sigma: float, rng: np.random.Generator):
@@ -233,7 +118,8 @@ def train_circuit_np(net: Network, params: np.ndarray, x0: np.ndarray, patterns:
                 active = pat != 0
                 v_read = np.where(active, c.v_read * pat, 0.0)
                 x_new, e_read, res = pulse_np(cur, x, v_read, inactive_driven(active),
-                                              np.ones(n_out, bool), c.t_read, c.substeps, tol)
+                                              np.ones(n_out, bool), c.t_read, c.substeps, tol,
+                                              c.event_tol)
                 iout = res.output_currents
                 power = float(res.power)
                 x = x_new
@@ -248,12 +134,12 @@ def train_circuit_np(net: Network, params: np.ndarray, x0: np.ndarray, patterns:
                         only[w] = True
                         xn, e_inh, _ = pulse_np(cur, x, np.where(active, c.v_inhibit * pat, 0.0),
                                                 inactive_driven(active), only, c.t_inhibit,
-                                                c.substeps, tol)
+                                                c.substeps, tol, c.event_tol)
                         x = _noisy(x, xn, c.c2c_noise, rng)
                         cut |= prune(x)
                     xn, e_norm, _ = pulse_np(cur, x, np.full(n_in, c.v_normalize),
                                              np.ones(n_in, bool), np.ones(n_out, bool),
-                                             c.t_normalize, c.substeps, tol)
+                                             c.t_normalize, c.substeps, tol, c.event_tol)
                     x = _noisy(x, xn, c.c2c_noise, rng)
                     cut |= prune(x)
                 for key, val in (("pattern", p), ("winner", w), ("correct", ok), ("era", era),

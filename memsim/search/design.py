@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from memsim.search.space import SearchSpec
+from memsim.sweep.work import spread_once
 
 __all__ = ["DEFAULTS", "design_point", "learning_config", "network_factory", "probe_seed",
            "reference_points"]
@@ -101,7 +102,7 @@ def design_point(spec: SearchSpec, values: Mapping[str, Any]) -> dict[str, Any]:
                                             if k.startswith("device_params.")})
     point.update(device=v["device"], device_params={
         k: _plain(x) for k, x in dataclasses.asdict(device).items()}, spread=float(v["spread"]))
-    point["learning"] = _learning("circuit", learning)
+    point["learning"] = spread_once(_learning("circuit", learning), point["spread"])
     point["one_hot"] = st.one_hot
     if v["protocol"] == "calibrated":
         cal = {k: v.get(f"calibration.{k}", d) for k, d in _CALIBRATION_DEFAULTS.items()}

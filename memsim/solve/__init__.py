@@ -1,8 +1,9 @@
 """Solvers: nodal DC, transient integration, the crossbar solver, the CTDV governing equation."""
 
 from memsim.solve.ctdv import CTDVResult, CTDVSystem, ctdv_system, cycle_projector, simulate_ctdv
-from memsim.solve.dc import DCResult, NodalSystem, Terminals, solve_dc, terminals
+from memsim.solve.dc import DCResult, NodalSystem, solve_dc
 from memsim.solve.drives import DC, PWL, Drive, Pulse, Sine
+from memsim.solve.topology import Terminals, check_state, terminals
 from memsim.solve.transient import TransientResult, simulate
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "Sine",
     "Terminals",
     "TransientResult",
+    "check_state",
     "ctdv_system",
     "cycle_projector",
     "simulate",

@@ -71,9 +71,9 @@ import scipy.sparse.linalg as spla
 from memsim.circuit.network import Network, Role
 from memsim.devices.models import Model
 from memsim.errors import ParameterError, SolverError
-from memsim.solve.dc import OutputSpec, _check_state, terminals
 from memsim.solve.drives import Drive, DriveTable, drive_table
 from memsim.solve.drives import breakpoints as drive_breakpoints
+from memsim.solve.topology import OutputSpec, check_state, terminals
 
 __all__ = [
     "CTDVResult",
@@ -540,7 +540,7 @@ def simulate_ctdv(
         raise ParameterError("rtol", "tolerances must be positive")
     if method not in IVP_METHODS:
         raise ParameterError("method", f"use one of {', '.join(IVP_METHODS)}, got {method!r}")
-    x0 = _check_state(net, state)
+    x0 = check_state(net, state)
     names = [net.node_names[i] for i in net.inputs]
     table = drive_table(drive, len(net.inputs), names)
     system = ctdv_system(net, outputs=outputs, floating_inputs=~table.driven, sparse=sparse)

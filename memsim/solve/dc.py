@@ -10,7 +10,6 @@ so memsim sets it to 0 V (no current flows in them) and warns with
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal
@@ -18,124 +17,33 @@ from typing import Literal
 import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
-import scipy.sparse.csgraph as csgraph
 import scipy.sparse.linalg as spla
 from numba import njit
 
-from memsim.circuit.network import Network, Role
+from memsim.circuit.network import Network
 from memsim.devices.kernels import conductances
-from memsim.devices.models import Model
-from memsim.errors import FloatingSubnetworkWarning, ParameterError, SolverError
+from memsim.errors import ParameterError, SolverError
 from memsim.solve.crossbar import CrossbarSystem, crossbar_applicable
+from memsim.solve.topology import (
+    OutputSpec,
+    Terminals,
+    check_state,
+    fixed_nodes,
+    floating_nodes,
+    free_nodes,
+    terminals,
+)
 
+# The node-role names are defined in memsim.solve.topology and re-exported here.
 __all__ = [
-    "DCResult", "NodalSystem", "Terminals", "fixed_nodes", "floating_nodes", "free_nodes",
-    "solve_dc",
-    "terminals",
+    "DCResult", "NodalSystem", "OutputSpec", "Terminals", "check_state", "fixed_nodes",
+    "floating_nodes", "free_nodes", "solve_dc", "terminals",
 ]
 
 DENSE_MAX = 400
 """Largest number of free nodes solved with dense Cholesky; above it, sparse LU."""
 
-OutputSpec = Literal["ground", "float"] | np.ndarray
 Method = Literal["auto", "direct", "crossbar"]
-
-
-@dataclass(frozen=True)
-class Terminals:
-    """A terminal configuration: which inputs are driven, which outputs are grounded.
-
-    Undriven inputs and ungrounded outputs float (they obey KCL like bulk nodes).
-    """
-
-    driven: np.ndarray
-    grounded: np.ndarray
-
-    def key(self) -> tuple[bytes, bytes]:
-        return self.driven.tobytes(), self.grounded.tobytes()
-
-
-def terminals(
-    net: Network, *, outputs: OutputSpec = "ground", floating_inputs: np.ndarray | None = None
-) -> Terminals:
-    """Build a :class:`Terminals` from the user-facing options of :func:`solve_dc`.
-
-    Raises
-    ------
-    ParameterError
-        If ``outputs`` is not "ground", "float" or a boolean mask of the right length, or
-        ``floating_inputs`` has the wrong length.
-    """
-    n_in, n_out = len(net.inputs), len(net.outputs)
-    if isinstance(outputs, str):
-        if outputs not in ("ground", "float"):
-            raise ParameterError("outputs", f"use 'ground', 'float' or a mask, got {outputs!r}")
-        grounded = np.full(n_out, outputs == "ground")
-    else:
-        grounded = np.asarray(outputs, bool)
-        if grounded.shape != (n_out,):
-            raise ParameterError("outputs", f"mask needs {n_out} entries, got {grounded.shape}")
-    if floating_inputs is None:
-        driven = np.ones(n_in, bool)
-    else:
-        fl = np.asarray(floating_inputs, bool)
-        if fl.shape != (n_in,):
-            raise ParameterError("floating_inputs", f"mask needs {n_in} entries, got {fl.shape}")
-        driven = ~fl
-    return Terminals(driven=driven, grounded=grounded)
-
-
-def _check_state(net: Network, state: np.ndarray | None) -> np.ndarray:
-    if state is None:
-        return np.asarray(net.x0, float)
-    x = np.asarray(state, float)
-    if x.shape != (net.n_edges,):
-        raise ParameterError("state", f"needs one entry per edge ({net.n_edges}), got {x.shape}")
-    if not np.isfinite(x).all() or (x < 0).any() or (x > 1).any():
-        raise ParameterError("state", "states must be finite and lie in [0, 1]")
-    return x
-
-
-def fixed_nodes(net: Network, terms: Terminals) -> np.ndarray:
-    """Nodes (N,) bool held by a source under ``terms``: ground, driven inputs, grounded
-    outputs."""
-    fixed = net.roles == Role.GROUND
-    fixed[net.inputs[terms.driven]] = True
-    fixed[net.outputs[terms.grounded]] = True
-    return fixed
-
-
-def floating_nodes(net: Network, terms: Terminals) -> tuple[np.ndarray, np.ndarray]:
-    """Connected component of every node through the edges that conduct (pruned edges do
-    not), and which nodes float: those whose component touches no fixed node."""
-    e = net.edges[net.model != Model.OPEN]
-    n = net.n_nodes
-    adj = sp.coo_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(n, n))
-    _, comp = csgraph.connected_components(adj, directed=False)
-    anchored = np.zeros(comp.max() + 1, bool)
-    anchored[comp[fixed_nodes(net, terms)]] = True
-    return comp, ~anchored[comp]
-
-
-def free_nodes(net: Network, terms: Terminals, *, warn: bool = True,
-               stacklevel: int = 2) -> tuple[np.ndarray, np.ndarray]:
-    """Indices of the nodes KCL solves for (bulk and floating terminals that some source
-    reaches), and the floating mask (N,) of the rest that no source reaches (held at 0 V).
-
-    Warns with :class:`~memsim.errors.FloatingSubnetworkWarning` when some part floats;
-    ``stacklevel`` 2 points at the caller.
-    """
-    _, floating = floating_nodes(net, terms)
-    if warn and floating.any():
-        names = [net.node_names[k] for k in np.flatnonzero(floating)[:8]]
-        warnings.warn(
-            f"{int(floating.sum())} node(s) of {net.name!r} touch no driven or grounded "
-            f"terminal ({', '.join(names)}{', ...' if floating.sum() > 8 else ''}); "
-            "they are held at 0 V and carry no current",
-            FloatingSubnetworkWarning,
-            stacklevel=stacklevel,
-        )
-    return np.flatnonzero(~fixed_nodes(net, terms) & ~floating), floating
 
 
 class NodalSystem:
@@ -303,7 +211,7 @@ def solve_dc(
         )
     if not np.isfinite(v_in).all():
         raise ParameterError("inputs", "input voltages must be finite")
-    x = _check_state(net, state)
+    x = check_state(net, state)
     terms = terminals(net, outputs=outputs, floating_inputs=floating_inputs)
     g = conductances(net.model, x, net.params)
     system = _system(net, g, terms, method)

@@ -1,7 +1,8 @@
 """Transient simulation: device states advanced under time-dependent terminal drives.
 
 At every right-hand-side evaluation the nodal system is solved for the current conductances
-(:func:`memsim.solve.linalg.node_voltages_dense`), then the device rates are evaluated. The
+(the block solves of :mod:`memsim.solve.linalg`, the envelope Cholesky of
+:mod:`memsim.solve.envelope` or the crossbar solver), then the device rates are evaluated. The
 whole step loop runs inside numba. Methods:
 
 ``euler``
@@ -37,15 +38,29 @@ import numpy as np
 from numba import njit
 
 from memsim.circuit.network import Network
-from memsim.devices.kernels import conductances, rates
+from memsim.devices.kernels import clip_unit, conductances, rates
 from memsim.devices.models import Model
 from memsim.errors import ParameterError, SolverError
 from memsim.solve.crossbar import crossbar_applicable, crossbar_node_voltages, crossbar_segments
-from memsim.solve.dc import OutputSpec, Terminals, _check_state, free_nodes, terminals
 from memsim.solve.drives import Drive, DriveTable, _eval, drive_table
 from memsim.solve.drives import breakpoints as drive_breakpoints
 from memsim.solve.envelope import node_voltages_envelope, structure
-from memsim.solve.linalg import node_voltages_dense
+from memsim.solve.linalg import (
+    block_plan,
+    nodal_work,
+    node_voltages_blocks,
+    plan_blocks,
+    terminal_currents,
+)
+from memsim.solve.rk import DP_A, DP_B4, DP_B5, DP_C, accept_factor, reject_factor
+from memsim.solve.topology import (
+    OutputSpec,
+    Terminals,
+    adjacency,
+    check_state,
+    free_nodes,
+    terminals,
+)
 
 __all__ = [
     "TransientResult", "fixed_steps", "integrate_adaptive", "integrate_fixed", "rhs", "simulate",
@@ -56,7 +71,8 @@ DENSE, ENVELOPE, CROSSBAR = 0, 1, 2
 CROSSBAR_RTOL = 1e-11
 """Stopping tolerance of the crossbar solver inside a transient (see memsim.solve.crossbar)."""
 DENSE_MAX_FREE = 48
-"""Free-node count up to which a step uses dense Cholesky; above it, the envelope solver."""
+"""Free-node count up to which a step uses the block solves of :mod:`memsim.solve.linalg`
+(dense Cholesky of each block's Schur complement); above it, the envelope solver."""
 METHODS = {"euler": EULER, "heun": HEUN, "rk4": RK4, "rk45": RK45}
 
 
@@ -77,9 +93,10 @@ def node_voltages(solver, edges, g, free_index, fixed):
     """Node voltages with the solver chosen for the run.
 
     ``solver = (kind, position, first, ptr, word, bit, dev, seg_word, seg_bit, in_nodes,
-    guess)``: kind DENSE uses none of the arrays, ENVELOPE the envelope structure
-    (:mod:`.envelope`), CROSSBAR the crossbar layout (:mod:`.crossbar`), warm-started from
-    and updating ``guess``, the previous solve's node voltages.
+    guess, plan, work)``: kind DENSE uses the block plan and work arrays
+    (:mod:`.linalg`), ENVELOPE the envelope structure (:mod:`.envelope`), CROSSBAR the
+    crossbar layout (:mod:`.crossbar`), warm-started from and updating ``guess``, the
+    previous solve's node voltages.
     """
     if solver[0] == ENVELOPE:
         return node_voltages_envelope(edges, g, free_index, solver[1], solver[2], solver[3],
@@ -92,7 +109,9 @@ def node_voltages(solver, edges, g, free_index, fixed):
             raise ValueError("crossbar solver did not converge in 1000 iterations")
         solver[10][:] = v
         return v
-    return node_voltages_dense(edges, g, free_index, fixed)
+    v = np.empty(fixed.shape[0])
+    node_voltages_blocks(solver[11], edges, g, fixed, v, solver[12])
+    return v
 
 
 @njit(cache=True)
@@ -110,33 +129,17 @@ def rhs(t, x, edges, model, params, free_index, src, dk, dp, pwl_t, pwl_v, pwl_p
 @njit(cache=True)
 def _clip(x):
     for e in range(x.shape[0]):
-        if x[e] < 0.0:
-            x[e] = 0.0
-        elif x[e] > 1.0:
-            x[e] = 1.0
+        x[e] = clip_unit(x[e])
     return x
 
 
 @njit(cache=True)
 def _observe(v, x, edges, model, params, out_nodes, out_grounded, in_nodes, in_driven):
     """Output currents, input currents and dissipated power for node voltages v."""
-    g = conductances(model, x, params)
-    leave = np.zeros(v.shape[0])
-    power = 0.0
-    for e in range(edges.shape[0]):
-        dv = v[edges[e, 0]] - v[edges[e, 1]]
-        i = g[e] * dv
-        leave[edges[e, 0]] += i
-        leave[edges[e, 1]] -= i
-        power += i * dv
-    iout = np.zeros(out_nodes.shape[0])
-    for k in range(out_nodes.shape[0]):
-        if out_grounded[k]:
-            iout[k] = -leave[out_nodes[k]]
-    iin = np.zeros(in_nodes.shape[0])
-    for k in range(in_nodes.shape[0]):
-        if in_driven[k]:
-            iin[k] = leave[in_nodes[k]]
+    iout = np.empty(out_nodes.shape[0])
+    iin = np.empty(in_nodes.shape[0])
+    power = terminal_currents(v, conductances(model, x, params), edges, out_nodes, out_grounded,
+                              in_nodes, in_driven, np.empty(v.shape[0]), iout, iin)
     return iout, iin, power
 
 
@@ -197,21 +200,6 @@ def fixed_steps(span, dt):
     """Steps of at most ``dt`` that cover ``span``: the last may be shorter, never a sliver
     from rounding (a span within 1e-9 relative of whole steps takes whole steps)."""
     return max(1, int(np.ceil(span / dt * (1.0 - 1e-9))))
-
-
-# Dormand-Prince 5(4) tableau.
-_C = np.array([0.0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1.0, 1.0])
-_A = np.array([
-    [0, 0, 0, 0, 0, 0],
-    [1 / 5, 0, 0, 0, 0, 0],
-    [3 / 40, 9 / 40, 0, 0, 0, 0],
-    [44 / 45, -56 / 15, 32 / 9, 0, 0, 0],
-    [19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729, 0, 0],
-    [9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656, 0],
-    [35 / 384, 0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84],
-])
-_B5 = np.array([35 / 384, 0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84, 0])
-_B4 = np.array([5179 / 57600, 0, 7571 / 16695, 393 / 640, -92097 / 339200, 187 / 2100, 1 / 40])
 
 
 @njit(cache=True)
@@ -283,14 +271,14 @@ def integrate_adaptive(x0, stops, save, rtol, atol, h0, h_min, max_steps, edges,
                 accepted += 1
                 ks[0], v = rhs(t, x, edges, model, params, free_index, src, dk, dp, pwl_t,
                                pwl_v, pwl_ptr, solver)
-                fac = 5.0 if err == 0.0 else min(5.0, max(0.2, 0.9 * err ** -0.2))
+                fac = accept_factor(err)
                 if not last:
                     h = step * fac
                 else:
                     h = max(h, step * fac)
             else:
                 rejected += 1
-                h = step * max(0.1, 0.9 * err ** -0.25)
+                h = step * reject_factor(err)
                 if h < h_min:
                     return ts[:s], xs[:s], io[:s], ii[:s], pw[:s], accepted, rejected, 1
         if save[j]:
@@ -398,6 +386,11 @@ def _plan(net: Network, terms: Terminals) -> _Plan:
             src[node] = k
     empty, empty2 = np.zeros(0, np.int64), np.zeros((0, 0), np.int64)
     layout = (empty2,) * 5 + (empty, np.zeros(0))
+    live = np.asarray(net.model != Model.OPEN)
+    ptr, nbr, nbr_edge = adjacency(net.n_nodes, net.edges)
+    plan = block_plan(net.n_nodes, net.n_edges)
+    keep, elim = plan_blocks(free_index, live, ptr, nbr, nbr_edge, net.edges, plan)
+    blocks = (plan, nodal_work(net.n_nodes, net.n_edges, keep, elim))
     g_probe = conductances(net.model, net.x0, net.params)
     if crossbar_applicable(net, g_probe, terms.driven, terms.grounded):
         seg_word, seg_bit = crossbar_segments(net)  # type: ignore[misc]
@@ -406,11 +399,11 @@ def _plan(net: Network, terms: Terminals) -> _Plan:
         v0 = np.zeros(net.n_nodes)
         layout = (np.asarray(lay.word), np.asarray(lay.bit), np.asarray(lay.device), seg_word,
                   seg_bit, np.asarray(net.inputs), v0)
-        solver: tuple = (CROSSBAR, empty, empty, empty, *layout)
+        solver: tuple = (CROSSBAR, empty, empty, empty, *layout, *blocks)
     elif len(free) > DENSE_MAX_FREE:
-        solver = (ENVELOPE, *structure(net.edges[net.model != Model.OPEN], free_index), *layout)
+        solver = (ENVELOPE, *structure(net.edges[live], free_index), *layout, *blocks)
     else:
-        solver = (DENSE, empty, empty, empty, *layout)
+        solver = (DENSE, empty, empty, empty, *layout, *blocks)
     return _Plan(free_index, src, solver, net.outputs, terms.grounded, net.inputs, terms.driven)
 
 
@@ -492,7 +485,7 @@ def simulate(
         raise ParameterError("save_every", f"must be >= 1, got {save_every!r}")
     if not (rtol > 0 and atol > 0):
         raise ParameterError("rtol", "tolerances must be positive")
-    x0 = _check_state(net, state)
+    x0 = check_state(net, state)
     names = [net.node_names[i] for i in net.inputs]
     table = drive_table(drive, len(net.inputs), names)
     terms = terminals(net, outputs=outputs, floating_inputs=~table.driven)
@@ -522,7 +515,7 @@ def simulate(
         save = np.isin(stops, grid)
         h0 = t_end / 1000 if dt is None else dt
         full = (x0, stops, save, rtol, atol, h0, 1e-14 * t_end, max_steps, *args,
-                _A, _C, _B5, _B4)
+                DP_A, DP_C, DP_B5, DP_B4)
         _compile(integrate_adaptive, full)
         start = time.perf_counter()
         with _kernel_errors():

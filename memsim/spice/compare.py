@@ -36,7 +36,8 @@ import numpy as np
 from memsim.circuit.network import Network
 from memsim.devices.models import Model
 from memsim.errors import ParameterError
-from memsim.solve.dc import OutputSpec, solve_dc, terminals
+from memsim.solve.dc import solve_dc
+from memsim.solve.topology import OutputSpec, terminals
 from memsim.spice.netlist import input_drives, names, threshold_form, to_netlist
 from memsim.spice.ngspice import SpiceRun, run_batch, run_shared
 

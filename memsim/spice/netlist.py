@@ -63,8 +63,14 @@ import numpy as np
 from memsim.circuit.network import Network, Role
 from memsim.devices.models import Model, Window
 from memsim.errors import ParameterError
-from memsim.solve.dc import OutputSpec, Terminals, fixed_nodes, floating_nodes, terminals
 from memsim.solve.drives import DC, PWL, Drive, Pulse, Sine
+from memsim.solve.topology import (
+    OutputSpec,
+    Terminals,
+    fixed_nodes,
+    floating_nodes,
+    terminals,
+)
 
 __all__ = [
     "LEAK_OHMS",

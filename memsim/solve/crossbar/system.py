@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import weakref
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
 
 import numpy as np
 from numba import njit
@@ -23,9 +22,7 @@ from memsim.solve.crossbar.coarse import MA, Coarse, coarse_space, n_hats, relax
 from memsim.solve.crossbar.factors import line_factors
 from memsim.solve.crossbar.single import solve_lines1
 from memsim.solve.crossbar.stopping import RTOL
-
-if TYPE_CHECKING:
-    from memsim.solve.dc import Terminals
+from memsim.solve.topology import Terminals
 
 __all__ = ["CHUNK", "MAXITER_PER_LINE", "RELAX_BELOW", "THREADS", "CrossbarSystem",
            "crossbar_applicable", "crossbar_segments"]
@@ -207,7 +204,7 @@ class CrossbarSystem:
     --------
     >>> import numpy as np, memsim
     >>> from memsim.solve.crossbar import CrossbarSystem
-    >>> from memsim.solve.dc import terminals
+    >>> from memsim.solve.topology import terminals
     >>> net = memsim.crossbar(3, 4, device=memsim.devices.Resistor(1e4), r_line=0.5)
     >>> g = memsim.devices.conductances(net.model, net.x0, net.params)
     >>> v = CrossbarSystem(net, g, terminals(net)).solve(np.ones((3, 2)))
