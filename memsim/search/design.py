@@ -198,7 +198,8 @@ def network_factory(point: Mapping[str, Any]) -> Callable[[np.random.SeedSequenc
 
 def learning_config(point: Mapping[str, Any], master: int) -> Any:
     """The learning config of a design for the evaluation with seed ``master``: the point's
-    config, or for the calibrated protocol that config with the voltages
+    config (with no per-run ``d2d_spread`` when the design has its own ``spread``: the
+    spread is applied once), or for the calibrated protocol that config with the voltages
     :func:`memsim.learn.calibrate.calibrate` chooses on the probe network.
 
     Raises
@@ -211,6 +212,9 @@ def learning_config(point: Mapping[str, Any], master: int) -> Any:
     if point["model"] == "abstract":
         return AbstractConfig(**point["learning"])
     config = CircuitConfig(**point["learning"])
+    if float(point.get("spread", 0.0)) > 0:
+        # the design's spread (a sample of the drawn network) is its one device spread
+        config = config.replace(d2d_spread=0.0)
     protocol = point.get("protocol")
     if protocol is None:
         return config

@@ -16,7 +16,8 @@ A sweep file has one ``[sweep]`` table and one or more ``[[grid]]`` tables::
     connectivity = [1.0, 0.6]          # layered: probability an edge is kept
     device = "pershin2011"             # circuit: a preset of memsim.devices
     device_params = { r_off = 2e4 }    # circuit: fields of the preset to change
-    spread = 0.0                       # circuit: Network.with_spread sigma
+    spread = 0.0                       # circuit: Network.with_spread sigma (> 0: replaces
+                                       #   the learner's d2d_spread, so it is applied once)
     learning = { x0_spread = 0.0 }     # fields of CircuitConfig / AbstractConfig
     P = { from = 1, to = 4 }           # pattern counts: a list, or a range ("inputs": n_inputs)
     one_hot = true                     # one-hot patterns (P <= n_inputs) or binary vectors
@@ -495,8 +496,16 @@ class _Parser(FileChecks):
             p["device_params"] = self.device(where, raw["device"], {
                 k.split(".", 1)[1]: v for k, v in raw.items() if k.startswith("device_params.")})
             p["spread"] = raw["spread"]
-        p["learning"] = self.learning(where, model, {
-            k.split(".", 1)[1]: v for k, v in raw.items() if k.startswith("learning.")})
+        changes = {k.split(".", 1)[1]: v for k, v in raw.items() if k.startswith("learning.")}
+        if model == "circuit" and p["spread"] > 0:
+            # one device-to-device spread: the grid's (a sample per trial, Network.with_spread)
+            # replaces the learner's per-run draw, which would otherwise add its own on top
+            if changes.get("d2d_spread", 0.0):
+                raise self.fail(f"{where}spread", f"device spread given twice (spread = "
+                                f"{p['spread']!r} and learning.d2d_spread = "
+                                f"{changes['d2d_spread']!r}); keep one of them")
+            changes["d2d_spread"] = 0.0
+        p["learning"] = self.learning(where, model, changes)
         return p
 
     def device(self, where: str, name: str, changes: dict[str, Any]) -> dict[str, Any]:
