@@ -37,6 +37,9 @@ from memsim.devices.spread import spread_devices
 from memsim.errors import ParameterError
 
 __all__ = [
+    "NOT_STUCK",
+    "STUCK_OFF",
+    "STUCK_ON",
     "CycleNoise",
     "DeviceSpread",
     "Levels",

@@ -87,7 +87,7 @@ def device_sample(net: Network, config: CircuitConfig,
     >>> import memsim, numpy as np
     >>> net = memsim.layered([2, 4, 2], device=memsim.devices.preset("pershin2011"))
     >>> s = device_sample(net, CircuitConfig(stuck_on=0.5), np.random.SeedSequence(0))
-    >>> s.params.shape, int((s.stuck == 1).sum()), int((s.model == memsim.Model.RESISTOR).sum())
+    >>> s.params.shape, int((s.stuck == 1).sum()), int((s.model == memsim.devices.Model.RESISTOR).sum())
     ((16, 10), 8, 8)
     """
     nonideal = config.nonidealities
