@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba_cache
 export MPLBACKEND ?= Agg
 
-.PHONY: demo test lint unit ngspice venv clean bench docs wheel-check
+.PHONY: demo test lint unit ngspice venv clean bench docs wheel-check notebooks
 
 $(STAMP): pyproject.toml setup.py
 	$(PY) -m venv $(VENV)
@@ -44,6 +44,10 @@ test: lint
 # Open docs/_build/html/index.html.
 docs: venv
 	$(BIN)/sphinx-build -q -E -W --keep-going -b html docs docs/_build/html
+
+# Re-execute the notebooks and store their outputs for the docs (SMALL=1: CI's settings).
+notebooks: venv
+	$(BIN)/python scripts/store_notebooks.py $(if $(SMALL),--small)
 
 # The built wheel in a clean virtual environment outside the checkout (scripts/check_wheel.py).
 wheel-check: venv

@@ -9,8 +9,8 @@ up here. Checks, each a one-line failure with exit code 1:
 * every file of the data folders (``memsim.resources.KINDS``) is in the installed package;
 * the README tour runs (with ``NUMBA_DISABLE_JIT=1``: compiling the kernels in a fresh
   environment costs a minute and tests nothing about packaging; the rest of ``make test``
-  runs them compiled) and ``memsim info paper_2x4x2``, ``memsim --version`` work from a
-  scratch folder.
+  runs them compiled); ``memsim info paper_2x4x2``, ``memsim --version`` and the measured
+  device preset ``measured:lea_1t1r_vteam`` work from a scratch folder.
 
 Dependencies come from PyPI through pip's cache, so a second run downloads nothing.
 Usage: ``python scripts/check_wheel.py [--keep]`` (``--keep``: leave the environment).
@@ -46,6 +46,14 @@ for kind in KINDS:
         continue
     files[kind] = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
 print(json.dumps({"file": memsim.__file__, "version": memsim.__version__, "files": files}))
+"""
+
+
+MEASURED = """\
+import memsim
+from memsim.devices.measured import fit_path
+memsim.devices.preset("measured:lea_1t1r_vteam")
+print(fit_path("lea_1t1r_vteam"))
 """
 
 
@@ -120,6 +128,10 @@ def main() -> int:
     info = run([str(memsim_cmd), "info", "paper_2x4x2"], cwd=scratch, env=env)
     if "network 'paper_2x4x2': 8 nodes, 16 edges" not in info:
         fail("memsim info paper_2x4x2 printed something else")
+    measured = run([str(python), "-I", "-c", MEASURED], cwd=scratch,
+                   env=dict(env, NUMBA_DISABLE_JIT="1"), quiet=True).strip()
+    if not Path(measured).resolve().is_relative_to(venv.resolve()):
+        fail(f"the measured presets were read from {measured}, not from the installed package")
     version = run([str(memsim_cmd), "--version"], cwd=scratch, env=env, quiet=True).strip()
     if version != f"memsim {probe['version']}":
         fail(f"memsim --version says {version!r}")

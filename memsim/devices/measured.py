@@ -19,6 +19,7 @@ from typing import Any
 
 from memsim.devices.models import Device, Model, Window, model_class
 from memsim.errors import ParameterError
+from memsim.resources import data_dir
 
 __all__ = ["ENVIRONMENT", "fit_path", "load_fit", "measured_device", "measured_names",
            "measurements_path"]
@@ -30,7 +31,8 @@ ENVIRONMENT = "MEMSIM_MEASUREMENTS"
 def measurements_path() -> Path:
     """The folder of measured datasets and their fits.
 
-    ``$MEMSIM_MEASUREMENTS`` if set, else ``measurements/`` at the top of the source tree.
+    ``$MEMSIM_MEASUREMENTS`` if set, else the shipped ``measurements/`` folder
+    (:func:`memsim.resources.data_dir`: the installed package's copy, or the source checkout's).
 
     >>> measurements_path().name
     'measurements'
@@ -38,7 +40,7 @@ def measurements_path() -> Path:
     env = os.environ.get(ENVIRONMENT)
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2] / "measurements"
+    return data_dir("measurements")
 
 
 def measured_names(root: Path | None = None) -> list[str]:

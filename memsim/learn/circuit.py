@@ -87,7 +87,8 @@ def device_sample(net: Network, config: CircuitConfig,
     >>> import memsim, numpy as np
     >>> net = memsim.layered([2, 4, 2], device=memsim.devices.preset("pershin2011"))
     >>> s = device_sample(net, CircuitConfig(stuck_on=0.5), np.random.SeedSequence(0))
-    >>> s.params.shape, int((s.stuck == 1).sum()), int((s.model == memsim.devices.Model.RESISTOR).sum())
+    >>> resistors = s.model == memsim.devices.Model.RESISTOR
+    >>> s.params.shape, int((s.stuck == 1).sum()), int(resistors.sum())
     ((16, 10), 8, 8)
     """
     nonideal = config.nonidealities
@@ -276,7 +277,7 @@ def train(
         era_results.append(EraResult(
             index=k, learned=bool(learned_k), steps_to_learn=stl if learned_k else None,
             n_steps=n_k, n_mistakes=mis, start_step=begin,
-            energy=float(energy[begin:begin + n_k].sum()), stopped=_STOPPED[why],
+            energy=float(energy[begin:begin + n_k].sum()), stopped=_STOPPED[K.Stop(why)],
         ))
         begin += n_k
     learned = all(e.learned for e in era_results)

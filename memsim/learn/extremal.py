@@ -8,7 +8,24 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["train_extremal"]
+__all__ = ["shuffle_order", "train_extremal"]
+
+
+@njit(cache=True, inline="always")
+def shuffle_order(order, rng):
+    """Fisher-Yates shuffle of ``order`` in place: the pattern order of one pass of either
+    learning kernel, one ``rng.integers`` draw per position from the last down.
+
+    >>> order = np.arange(5)
+    >>> shuffle_order(order, np.random.default_rng(0))
+    >>> sorted(order.tolist())
+    [0, 1, 2, 3, 4]
+    """
+    for j in range(order.shape[0] - 1, 0, -1):
+        q = rng.integers(0, j + 1)
+        tmp = order[j]
+        order[j] = order[q]
+        order[q] = tmp
 
 
 @njit(cache=True)
@@ -93,11 +110,7 @@ def train_extremal(w0, offsets, sizes, patterns, era_targets, delta, selective, 
             order[j] = j
         while steps < max_steps and era_info[era, 0] == 0:
             if shuffle:
-                for j in range(n_pat - 1, 0, -1):
-                    q = rng.integers(0, j + 1)
-                    tmp = order[j]
-                    order[j] = order[q]
-                    order[q] = tmp
+                shuffle_order(order, rng)
             pass_mistakes = 0
             done = 0
             for j in range(n_pat):

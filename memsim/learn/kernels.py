@@ -28,7 +28,7 @@ from numba import njit
 from memsim.devices.kernels import rate as exact_rate
 from memsim.devices.models import Model
 from memsim.devices.nonideal import cycle_update_into, quantize_into, read_params_into
-from memsim.learn.extremal import train_extremal
+from memsim.learn.extremal import shuffle_order, train_extremal
 from memsim.solve.linalg import block_plan, nodal_work, plan_blocks, terminal_currents
 from memsim.solve.pulse import pulse, pulse_arrays, pulse_work, with_parts
 from memsim.solve.topology import adjacency, free_index_into, label_components
@@ -214,7 +214,7 @@ def _apply(run, work, plans, slot, x, x_out, duration, proto, edges, model, para
     energy, p0 = pulse_arrays(
         x, x_out, run.v0, run.g0, edges, model, params, run.value, duration, proto.substeps,
         proto.pulse_tol, proto.event_tol, work.g, work.v, work.k, work.xs, work.pw, work.times,
-        work.coefs, work.xb, work.mb, work.pb, work.eb, work.gb, work.ident, plan.count,
+        work.coefs, work.xb, work.mb, work.pb, work.eb, work.gb, work.ident, plan.counts,
         plan.node_ptr, plan.n_elim, plan.edge_ptr, plan.kept_edges, plan.local, plan.edges,
         plan.nodes, nodal.s, nodal.c, nodal.cs, nodal.rc, nodal.y, nodal.d, nodal.rhs,
         nodal.dfix, nodal.gc, nodal.key)
@@ -392,7 +392,7 @@ def train_circuit(n_nodes, edges, model0, params, x0, ground_nodes, in_nodes, ou
     # fill counts start far apart, so the nodal work's cache never mistakes one for another
     plans = [block_plan(n_nodes, ne) for _ in range(n_pat + 2)]
     for q in range(n_pat + 2):
-        plans[q].count[1] = q << 40
+        plans[q].counts[1] = q << 40
     inhibit_slot, normalize_slot = n_pat, n_pat + 1
     all_grounded = np.ones(n_out, np.bool_)
     only = np.zeros(n_out, np.bool_)
@@ -419,11 +419,7 @@ def train_circuit(n_nodes, edges, model0, params, x0, ground_nodes, in_nodes, ou
         while steps < max_steps and era_info[era, EraColumn.LEARNED] == 0 \
                 and stopped == Stop.NONE:
             if proto.shuffle:
-                for j in range(n_pat - 1, 0, -1):
-                    q = rng.integers(0, j + 1)
-                    tmp = order[j]
-                    order[j] = order[q]
-                    order[q] = tmp
+                shuffle_order(order, rng)
             pass_mistakes = 0
             done = 0
             for j in range(n_pat):

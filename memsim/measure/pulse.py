@@ -53,7 +53,7 @@ class NoiseBin:
     ----------
     g_low, g_high : float, the bin (data units)
     n : int, one-step residuals in it
-    step : float, mean |model step| (states per pulse)
+    step : float, mean absolute model step (states per pulse)
     write : float, write noise per pulse (states)
     read : float, read noise (data units of conductance)
     relative : float, write / step

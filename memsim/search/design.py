@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from memsim.search.space import DEFAULTS, SearchSpec
+from memsim.sweep.work import spread_once
 
 __all__ = ["design_point", "learning_config", "network_factory", "probe_seed",
            "reference_points"]
@@ -95,7 +96,7 @@ def design_point(spec: SearchSpec, values: Mapping[str, Any]) -> dict[str, Any]:
                                             if k.startswith("device_params.")})
     point.update(device=v["device"], device_params={
         k: _plain(x) for k, x in dataclasses.asdict(device).items()}, spread=float(v["spread"]))
-    point["learning"] = _learning("circuit", learning)
+    point["learning"] = spread_once(_learning("circuit", learning), point["spread"])
     point["one_hot"] = spec.one_hot
     if v["protocol"] == "calibrated":
         cal = {k: v.get(f"calibration.{k}", d) for k, d in _CALIBRATION_DEFAULTS.items()}
@@ -198,8 +199,7 @@ def network_factory(point: Mapping[str, Any]) -> Callable[[np.random.SeedSequenc
 
 def learning_config(point: Mapping[str, Any], master: int) -> Any:
     """The learning config of a design for the evaluation with seed ``master``: the point's
-    config (with no per-run ``d2d_spread`` when the design has its own ``spread``: the
-    spread is applied once), or for the calibrated protocol that config with the voltages
+    config, or for the calibrated protocol that config with the voltages
     :func:`memsim.learn.calibrate.calibrate` chooses on the probe network.
 
     Raises
@@ -212,9 +212,6 @@ def learning_config(point: Mapping[str, Any], master: int) -> Any:
     if point["model"] == "abstract":
         return AbstractConfig(**point["learning"])
     config = CircuitConfig(**point["learning"])
-    if float(point.get("spread", 0.0)) > 0:
-        # the design's spread (a sample of the drawn network) is its one device spread
-        config = config.replace(d2d_spread=0.0)
     protocol = point.get("protocol")
     if protocol is None:
         return config

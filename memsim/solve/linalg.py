@@ -159,7 +159,7 @@ class BlockPlan(NamedTuple):
     worst case so that one plan is refilled in place for every pulse.
     """
 
-    count: np.ndarray  # (2,) n_blocks, and how many times the plan was filled
+    counts: np.ndarray  # (2,) n_blocks, and how many times the plan was filled
     node_ptr: np.ndarray  # (N + 2,) block b's nodes: nodes[node_ptr[b]:node_ptr[b + 1]]
     nodes: np.ndarray  # (N,) the independent set of a block first, then the kept nodes
     n_elim: np.ndarray  # (N + 1,) size of each block's eliminated independent set
@@ -228,8 +228,8 @@ def plan_blocks(free_index, live, ptr, nbr, nbr_edge, edges, plan):
     nodes, local, n_elim = plan.nodes, plan.local, plan.n_elim
     count = label_components(free_index >= 0, live, ptr, nbr, nbr_edge, labels, stack)
     nb = count + 1
-    plan.count[0] = nb
-    plan.count[1] += 1
+    plan.counts[0] = nb
+    plan.counts[1] += 1
     # degree of each free node towards other free nodes (local is work space here), and
     # whether it has a fixed neighbour (kept in the sign: -1 - degree)
     deg = local
@@ -415,7 +415,7 @@ def solve_block(b, plan, edges, g, value, v, work):
         positive conductances).
     """
     block_voltages(b, plan.node_ptr, plan.n_elim, plan.edge_ptr, plan.kept_edges,
-                   plan.count[1], plan.local, plan.edges, plan.nodes, edges, g, value, v,
+                   plan.counts[1], plan.local, plan.edges, plan.nodes, edges, g, value, v,
                    work.s, work.c, work.cs, work.rc, work.y, work.d, work.rhs, work.dfix,
                    work.gc, work.key)
 
@@ -516,7 +516,7 @@ def node_voltages_blocks(plan, edges, g, value, v, work):
     for a in range(v.shape[0]):
         if local[a] < 0:
             v[a] = value[a]
-    for b in range(plan.count[0] - 1):
+    for b in range(plan.counts[0] - 1):
         solve_block(b, plan, edges, g, value, v, work)
 
 

@@ -377,7 +377,7 @@ def integrate_pulse(x, edges, model, params, value, duration, n_sub, tol, event_
     g, v, k, xs, pw, times, coefs, xb, mb, pb, eb, gb, ident, plan, nodal = work
     return pulse_arrays(x, x_out, v0, g0, edges, model, params, value, duration, n_sub, tol,
                         event_tol, g, v, k, xs, pw, times, coefs, xb, mb, pb, eb, gb, ident,
-                        plan.count, plan.node_ptr, plan.n_elim, plan.edge_ptr,
+                        plan.counts, plan.node_ptr, plan.n_elim, plan.edge_ptr,
                         plan.kept_edges, plan.local, plan.edges, plan.nodes, nodal.s, nodal.c,
                         nodal.cs, nodal.rc, nodal.y, nodal.d, nodal.rhs, nodal.dfix, nodal.gc,
                         nodal.key)

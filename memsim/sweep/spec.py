@@ -16,8 +16,7 @@ A sweep file has one ``[sweep]`` table and one or more ``[[grid]]`` tables::
     connectivity = [1.0, 0.6]          # layered: probability an edge is kept
     device = "pershin2011"             # circuit: a preset of memsim.devices
     device_params = { r_off = 2e4 }    # circuit: fields of the preset to change
-    spread = 0.0                       # circuit: Network.with_spread sigma (> 0: replaces
-                                       #   the learner's d2d_spread, so it is applied once)
+    spread = 0.0                       # circuit: Network.with_spread sigma (replaces d2d_spread)
     learning = { x0_spread = 0.0 }     # fields of CircuitConfig / AbstractConfig
     P = { from = 1, to = 4 }           # pattern counts: a list, or a range ("inputs": n_inputs)
     one_hot = true                     # one-hot patterns (P <= n_inputs) or binary vectors
@@ -37,6 +36,11 @@ Seeds: trial ``r`` at load ``P`` uses ``memsim.analyze.capacity.trial_seed(seed,
 every grid point, so grid points are compared on the same random tasks and device draws where
 their shapes agree (common random numbers), and no result depends on the block size, the order
 or the worker.
+
+Device-to-device spread: a circuit point's ``spread`` > 0 is the one spread of its trials,
+drawn into each trial's network (:meth:`memsim.Network.with_spread`); its ``learning``
+then has ``d2d_spread = 0``, so training draws no second spread (setting both is an error).
+With ``spread = 0`` the per-run draw of ``learning.d2d_spread`` (default 0.1) is the spread.
 """
 
 from __future__ import annotations
@@ -54,6 +58,7 @@ from typing import Any
 
 from memsim.errors import MemsimError, ParameterError
 from memsim.resources import data_path
+from memsim.sweep.work import spread_once
 
 __all__ = [
     "MODELS",
@@ -496,16 +501,14 @@ class _Parser(FileChecks):
             p["device_params"] = self.device(where, raw["device"], {
                 k.split(".", 1)[1]: v for k, v in raw.items() if k.startswith("device_params.")})
             p["spread"] = raw["spread"]
-        changes = {k.split(".", 1)[1]: v for k, v in raw.items() if k.startswith("learning.")}
+        p["learning"] = self.learning(where, model, {
+            k.split(".", 1)[1]: v for k, v in raw.items() if k.startswith("learning.")})
         if model == "circuit" and p["spread"] > 0:
-            # one device-to-device spread: the grid's (a sample per trial, Network.with_spread)
-            # replaces the learner's per-run draw, which would otherwise add its own on top
-            if changes.get("d2d_spread", 0.0):
-                raise self.fail(f"{where}spread", f"device spread given twice (spread = "
-                                f"{p['spread']!r} and learning.d2d_spread = "
-                                f"{changes['d2d_spread']!r}); keep one of them")
-            changes["d2d_spread"] = 0.0
-        p["learning"] = self.learning(where, model, changes)
+            if raw.get("learning.d2d_spread", 0) != 0:
+                raise self.fail(f"{where}spread", "set the device-to-device spread once: "
+                                "either spread (the network's) or learning.d2d_spread "
+                                "(drawn per run), not both")
+            p["learning"] = spread_once(p["learning"], p["spread"])
         return p
 
     def device(self, where: str, name: str, changes: dict[str, Any]) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["network_factory", "run_task", "worker_name"]
+__all__ = ["network_factory", "run_task", "spread_once", "worker_name"]
 
 
 def network_factory(point: Mapping[str, Any]) -> Callable[[np.random.SeedSequence], Any]:
@@ -64,6 +64,21 @@ def network_factory(point: Mapping[str, Any]) -> Callable[[np.random.SeedSequenc
         return net
 
     return factory
+
+
+def spread_once(learning: Mapping[str, Any], spread: float) -> dict[str, Any]:
+    """The ``learning`` table of a circuit point whose networks carry the device-to-device
+    spread ``spread`` (:meth:`memsim.Network.with_spread`): with ``spread > 0`` that is the
+    one spread of a trial, so training draws none of its own (``d2d_spread = 0``); with
+    ``spread = 0`` the per-run draw of ``d2d_spread`` is the spread.
+
+    >>> spread_once({"d2d_spread": 0.1}, 0.2), spread_once({"d2d_spread": 0.1}, 0.0)
+    ({'d2d_spread': 0.0}, {'d2d_spread': 0.1})
+    """
+    out = dict(learning)
+    if spread > 0:
+        out["d2d_spread"] = 0.0
+    return out
 
 
 def worker_name() -> str:

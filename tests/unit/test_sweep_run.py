@@ -210,3 +210,57 @@ def test_bad_worker_counts():
         run_sweep(SPEC, "unused.sqlite", workers=0)
     with pytest.raises(ParameterError, match="workers: sets the size of the local cluster"):
         run_sweep(SPEC, "unused.sqlite", workers=2, scheduler="tcp://127.0.0.1:1")
+
+
+@pytest.mark.parametrize("spread", [0.0, 0.05])
+def test_a_sweep_points_spread_is_applied_exactly_once(spread):
+    from memsim.analyze.capacity import trial_outcomes
+    from memsim.devices import preset
+    from memsim.learn import CircuitConfig
+
+    spec = parse_sweep(f"""
+[sweep]
+name = "spread"
+seed = 3
+repetitions = 2
+[[grid]]
+model = "circuit"
+sizes = [8, 16, 8]
+spread = {spread}
+P = [2]
+""")
+    point = spec.points[0].params
+    runs = []
+    trial_outcomes(network_factory(point), None, 2, 2, learning=CircuitConfig(**point["learning"]),
+                   seed=spec.seed, max_steps=2, on_trial=lambda p, r, res: runs.append(res))
+    nominal = preset("pershin2011").row()
+    sigma = spread if spread > 0 else CircuitConfig().d2d_spread  # the one spread expected
+    for res in runs:
+        mem = res.net.memristive
+        log_on = np.log(res.params[mem, 0] / nominal[0])
+        # one factor per device scales R_on and R_off together
+        np.testing.assert_allclose(np.log(res.params[mem, 1] / nominal[1]), log_on, atol=1e-12)
+        if spread > 0:  # the network's draw is the run's: training added none of its own
+            assert np.array_equal(res.params, res.net.params)
+        else:  # the network is nominal; training drew the spread
+            assert np.array_equal(res.net.params[mem, :2], np.tile(nominal[:2], (mem.sum(), 1)))
+        # 256 devices: the sample log-std of one draw is sigma * (1 +- 0.044) (one sd); two
+        # draws would give sqrt(sigma^2 + 0.1^2) (0.112 for sigma = 0.05), 6 sd away
+        assert abs(log_on.std() - sigma) < 0.15 * sigma
+
+
+def test_a_sweep_point_refuses_two_spreads():
+    from memsim.sweep import SweepFileError
+
+    with pytest.raises(SweepFileError, match="spread once"):
+        parse_sweep("""
+[sweep]
+name = "two"
+seed = 3
+repetitions = 1
+[[grid]]
+model = "circuit"
+sizes = [2, 2, 2]
+spread = 0.1
+learning = { d2d_spread = 0.2 }
+""")
