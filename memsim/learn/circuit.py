@@ -89,7 +89,7 @@ def device_sample(net: Network, config: CircuitConfig,
     >>> s = device_sample(net, CircuitConfig(stuck_on=0.5), np.random.SeedSequence(0))
     >>> resistors = s.model == memsim.devices.Model.RESISTOR
     >>> s.params.shape, int((s.stuck == 1).sum()), int(resistors.sum())
-    ((16, 10), 8, 8)
+    ((16, 10), 5, 5)
     """
     nonideal = config.nonidealities
     mem = kernel_arrays(net)[5]
