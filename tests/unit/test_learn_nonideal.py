@@ -329,3 +329,19 @@ def test_random_task_on_a_faulty_4_8_4_net_runs():
     r = train(net, random_task(4, 4, 3, seed=1), CircuitConfig(stuck_on=0.043, max_steps=30),
               seed=1)
     assert int((r.model == Model.RESISTOR).sum()) >= 1
+
+
+def test_the_measured_nonidealities_train_a_network_of_the_measured_device():
+    """From the real data to a run: the map's stuck fraction, the distributions' spread, the
+    retention series' read noise and levels arrive in the learner unchanged."""
+    import memsim.measure as mm
+    from memsim.measure.statistics import measured_nonidealities
+
+    lea = mm.dataset("adamlab_lea_1t1r_rram")
+    n = measured_nonidealities(lea.conductance_map(), lea.levels(), lea.retention())
+    cfg = protocol_for(MEASURED).with_nonidealities(n)
+    assert (cfg.stuck_on, cfg.levels) == (n.stuck.p_on, 4)
+    assert cfg.d2d_spread == n.spread.r_sigma and cfg.read_noise == n.read.relative
+    net = memsim.layered([4, 8, 4], device=MEASURED.replace(x0=0.5))
+    r = train(net, random_task(4, 4, 2, seed=0), cfg.replace(levels=0), seed=0, max_steps=20)
+    assert r.n_steps >= 1
