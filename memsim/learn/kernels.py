@@ -256,6 +256,16 @@ def _writable(model, params):
 
 
 @njit(cache=True)
+def _read_view(params, x, memristors, proto, rng, out):
+    """The parameters a read sees: ``params`` itself for noiseless reads (nothing drawn), else
+    ``out`` filled by :func:`memsim.devices.nonideal.read_params_into`."""
+    if proto.read_relative <= 0.0 and proto.read_absolute <= 0.0:
+        return params
+    read_params_into(params, x, memristors, proto.read_relative, proto.read_absolute, rng, out)
+    return out
+
+
+@njit(cache=True)
 def _after_write(x_old, x_new, params, memristors, proto, rng):
     """The device-level nonidealities of a write, in place on ``x_new``: cycle-to-cycle noise
     (:func:`memsim.devices.nonideal.cycle_update_into`), then the levels
@@ -380,7 +390,6 @@ def train_circuit(n_nodes, edges, model0, params, x0, ground_nodes, in_nodes, ou
     x = x0.copy()
     xn = np.empty(ne)
     writable = _writable(model, params)
-    noisy_reads = proto.read_relative > 0.0 or proto.read_absolute > 0.0
     read_params = params.copy()  # the parameters a noisy read sees
     run = _Run(np.zeros(n_nodes, np.bool_), np.zeros(n_nodes), np.zeros(n_nodes, np.int64),
                np.zeros(n_nodes, np.int64), np.zeros(n_nodes, np.int64),
@@ -430,16 +439,9 @@ def train_circuit(n_nodes, edges, model0, params, x0, ground_nodes, in_nodes, ou
                 # read
                 _set_terminals(pat, proto.v_read, inactive, in_nodes, out_nodes, all_grounded,
                                ground_nodes, run.fixed, run.value)
-                if noisy_reads:
-                    read_params_into(params, x, writable, proto.read_relative,
-                                     proto.read_absolute, rng, read_params)
-                    work, e_read, power = _apply(run, work, plans, p, x, xn, proto.t_read,
-                                                 proto, edges, model, read_params, live, ptr,
-                                                 nbr, nbr_edge)
-                else:
-                    work, e_read, power = _apply(run, work, plans, p, x, xn, proto.t_read,
-                                                 proto, edges, model, params, live, ptr, nbr,
-                                                 nbr_edge)
+                seen = _read_view(params, x, writable, proto, rng, read_params)
+                work, e_read, power = _apply(run, work, plans, p, x, xn, proto.t_read, proto,
+                                             edges, model, seen, live, ptr, nbr, nbr_edge)
                 terminal_currents(run.v0, run.g0, edges, out_nodes, all_grounded, in_nodes,
                                   in_driven, run.leave, iout, run.iin)
                 x, xn = xn, x
@@ -504,14 +506,9 @@ def train_circuit(n_nodes, edges, model0, params, x0, ground_nodes, in_nodes, ou
     for p in range(n_pat):
         _set_terminals(patterns[p], proto.v_read, inactive, in_nodes, out_nodes, all_grounded,
                        ground_nodes, run.fixed, run.value)
-        if noisy_reads:
-            read_params_into(params, x, writable, proto.read_relative, proto.read_absolute,
-                             rng, read_params)
-            work, _, _ = _apply(run, work, plans, p, x, xn, 0.0, proto, edges, model,
-                                read_params, live, ptr, nbr, nbr_edge)
-        else:
-            work, _, _ = _apply(run, work, plans, p, x, xn, 0.0, proto, edges, model, params,
-                                live, ptr, nbr, nbr_edge)
+        seen = _read_view(params, x, writable, proto, rng, read_params)
+        work, _, _ = _apply(run, work, plans, p, x, xn, 0.0, proto, edges, model, seen, live,
+                            ptr, nbr, nbr_edge)
         terminal_currents(run.v0, run.g0, edges, out_nodes, all_grounded, in_nodes,
                           in_driven, run.leave, iout, run.iin)
         if _winner(iout, proto.min_current) == targets[p]:
