@@ -4,7 +4,8 @@ Dormand-Prince 5(4) (Dormand & Prince 1980; the pair of MATLAB's ode45 and SciPy
 fifth-order solution advances, the embedded fourth-order one estimates the local error, and
 the last stage is evaluated at the new state (FSAL), so it is the next step's first.
 
->>> float(DP_B5.sum()), float(DP_E.sum())  # consistent weights; the error weights sum to 0
+>>> # consistent weights (sum 1), error weights summing to 0, to rounding of the fractions
+>>> round(float(DP_B5.sum()), 12), round(float(DP_E.sum()), 12)
 (1.0, 0.0)
 """
 
