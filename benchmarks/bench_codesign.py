@@ -77,8 +77,8 @@ def main() -> int:
         live = evals = 0.0
         best_overall: dict[str, tuple[float, dict[str, object]]] = {}
         for k in range(args.seeds):
-            spec = dataclasses.replace(base, seed=base.seed + k, budget=args.budget,
-                                       repetitions=args.repetitions)
+            spec = dataclasses.replace(base, seed=base.seed + k, budget=args.budget
+                                       ).with_settings(repetitions=args.repetitions)
             store = store_dir / f"codesign_8x8_seed{spec.seed}_R{args.repetitions}.sqlite"
             start = time.perf_counter()
             s = run_search(spec, store, scheduler=cluster.scheduler_address, progress=True)
@@ -103,7 +103,7 @@ def main() -> int:
         print(f"   median: BO {med['bo']:.3f}, random {med['random']:.3f} -> BO above "
               f"random: {med['bo'] > med['random']}")
 
-        spec = dataclasses.replace(base, budget=args.budget, repetitions=args.repetitions)
+        spec = base.with_budget(args.budget).with_settings(repetitions=args.repetitions)
         from memsim.search import reference_points
 
         points = {f"best {m}": r["point"] for m, (_, r) in best_overall.items()}

@@ -12,6 +12,10 @@ Both datasets ship inside installed wheels; nothing is downloaded at run time.
 
 Splits are stratified and seeded; the test split is held out from everything that learns or
 tunes (use :func:`validation_split` for model selection).
+
+The recurrent rules see the same splits as sequences (:func:`as_sequences`,
+:func:`digit_sequences`): an image's rows as time steps, or its pixels as Bernoulli spike
+trains.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ import numpy as np
 
 from memsim.errors import ParameterError
 
-__all__ = ["DATASETS", "Dataset", "load_dataset", "poisson_spikes", "validation_split"]
+__all__ = ["DATASETS", "Dataset", "SequenceData", "as_sequences", "digit_sequences",
+           "load_dataset", "poisson_spikes", "spike_seed", "validation_split"]
 
 TEST_FRACTION = 0.2
 """Held-out share of each dataset (digits: 1,437 training and 360 test samples)."""
@@ -55,12 +60,21 @@ class Dataset:
 
     @property
     def n_classes(self) -> int:
-        return int(max(self.y_train.max(), self.y_test.max()) + 1)
+        return int(np.concatenate([self.y_train, self.y_test]).max() + 1)
 
     def subset(self, n_train: int | None = None, n_test: int | None = None) -> Dataset:
         """The first ``n_train`` / ``n_test`` samples (the splits are already shuffled)."""
         return Dataset(self.name, self.x_train[:n_train], self.y_train[:n_train],
                        self.x_test[:n_test], self.y_test[:n_test], self.image_shape)
+
+    def training_only(self) -> Dataset:
+        """The training split with an empty test split: all that model selection may see.
+
+        >>> load_dataset("digits").training_only().x_test.shape
+        (0, 64)
+        """
+        return Dataset(self.name, self.x_train, self.y_train, self.x_train[:0],
+                       self.y_train[:0], self.image_shape)
 
 
 def _digits() -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
@@ -187,3 +201,108 @@ def poisson_spikes(x: np.ndarray, steps: int, rate: float, dt: float,
     x = np.asarray(x, dtype=float)
     shape = x.shape[:-1] + (steps, x.shape[-1])
     return (rng.random(shape) < p * x[..., None, :]).astype(float)
+
+
+@dataclass(frozen=True)
+class SequenceData:
+    """A train/test split of sequences ``x`` (N, T, n_in) with integer labels ``y`` (N,);
+    ``classes`` fixes the number of classes when a subset lacks the largest (0: from the
+    labels)."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    classes: int = 0
+
+    @property
+    def n_in(self) -> int:
+        """Inputs per time step."""
+        return int(self.x_train.shape[2])
+
+    @property
+    def n_classes(self) -> int:
+        """Number of classes (10 for the digits)."""
+        return self.classes or int(np.concatenate([self.y_train, self.y_test]).max() + 1)
+
+    def subset(self, n_train: int | None = None, n_test: int | None = None) -> SequenceData:
+        """The first ``n_train`` training and ``n_test`` test sequences (None: all)."""
+        return SequenceData(self.x_train[:n_train], self.y_train[:n_train],
+                            self.x_test[:n_test], self.y_test[:n_test], self.n_classes)
+
+
+def as_sequences(ds: Dataset, encoding: str = "rows", *, repeat: int = 1, steps: int = 8,
+                 seed: int = 0) -> SequenceData:
+    """The images of ``ds`` as sequences, with its train/test split.
+
+    Parameters
+    ----------
+    ds : Dataset
+    encoding : str
+        ``"rows"``: the image's rows are time steps of one row of analog inputs each, every
+        row shown ``repeat`` times (a recurrent network has to integrate over time to
+        classify); ``"spikes"``: every pixel a Bernoulli spike train of ``steps`` steps,
+        firing with probability equal to its intensity (rate coding).
+    repeat : int
+        Steps each row is shown for (``"rows"``).
+    steps : int
+        Length of the spike trains (``"spikes"``).
+    seed : int
+        Seed of the spike trains.
+
+    Examples
+    --------
+    >>> as_sequences(load_dataset("digits"), "rows").x_train.shape
+    (1437, 8, 8)
+
+    Raises
+    ------
+    ParameterError
+        For an unknown encoding, or ``repeat`` or ``steps`` below 1.
+    """
+    if encoding not in ("rows", "spikes"):
+        raise ParameterError("encoding", f"'rows' or 'spikes', got {encoding!r}")
+    if repeat < 1:
+        raise ParameterError("repeat", f"must be >= 1, got {repeat}")
+    if steps < 1:
+        raise ParameterError("steps", f"must be >= 1, got {steps}")
+    rng = np.random.default_rng(seed)
+
+    def enc(x: np.ndarray) -> np.ndarray:
+        if encoding == "rows":
+            return np.repeat(x.reshape(len(x), *ds.image_shape), repeat, axis=1)
+        return (rng.random((len(x), steps, x.shape[1])) < x[:, None, :]).astype(float)
+
+    return SequenceData(enc(ds.x_train), ds.y_train, enc(ds.x_test), ds.y_test, ds.n_classes)
+
+
+def digit_sequences(encoding: str = "rows", *, repeat: int = 1, steps: int = 8,
+                    test_fraction: float = TEST_FRACTION, seed: int = 0) -> SequenceData:
+    """The digits as sequences (:func:`as_sequences`) on the stratified split of
+    :func:`load_dataset` with the same seed: 1,437 training and 360 test digits, the split
+    every other rule is tested on. The spike trains draw from a child of ``seed``, not from
+    the split's stream.
+
+    Examples
+    --------
+    >>> d = digit_sequences("rows")
+    >>> d.x_train.shape, d.x_test.shape, d.n_classes
+    ((1437, 8, 8), (360, 8, 8), 10)
+
+    Raises
+    ------
+    ParameterError
+        As :func:`load_dataset` and :func:`as_sequences`.
+    """
+    ds = load_dataset("digits", seed=seed, test_fraction=test_fraction)
+    return as_sequences(ds, encoding, repeat=repeat, steps=steps, seed=spike_seed(seed))
+
+
+def spike_seed(seed: int) -> int:
+    """The seed of the spike trains of a run seeded ``seed`` (whose split is seeded ``seed``):
+    a child of it, so the spikes do not reuse the split's random stream.
+
+    >>> spike_seed(0) != spike_seed(1)
+    True
+    """
+    return int(np.random.SeedSequence(seed, spawn_key=(1,)).generate_state(1)[0])

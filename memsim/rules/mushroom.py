@@ -23,7 +23,8 @@ winner         p_k if right, t_k - p_k if not  a_j          (winner-modulated)
 
 The meta-search of the seed paper (rule and hyper-parameters by DeepHyper) runs over
 :data:`SEARCH_SPACE` with :func:`objective`, which trains on a validation split of the
-training set and never sees the test split.
+training set and never sees the test split; :mod:`memsim.rules.meta` runs it through
+:mod:`memsim.search` (search files with ``kind = "mushroom"``).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from memsim.rules.stores import make_store, one_blas_thread
 from memsim.tiles.base import WeightStats, WeightStore
 
 __all__ = ["RULES", "SEARCH_SPACE", "MushroomBody", "MushroomConfig", "MushroomResult",
-           "modulator", "objective"]
+           "config_from", "modulator", "objective", "validation_run"]
 
 RULES = ("hebb", "oja", "delta", "perceptron", "winner")
 """The local rules, in the order of the table above."""
@@ -118,13 +119,16 @@ def modulator(rule: str, target: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 @dataclass
 class MushroomResult:
-    """Test accuracy after the last epoch, per-epoch history and the store's counters."""
+    """Test accuracy after the last epoch (on ``n_test`` samples), per-epoch history, the
+    store's counters, and the body's config, hardware and number of outputs."""
 
     test_accuracy: float
     history: list[dict[str, float]] = field(default_factory=list)
     stats: WeightStats | None = None
     config: MushroomConfig | None = None
     hardware: str = "float"
+    n_test: int = 0
+    n_out: int = 0
 
 
 class MushroomBody:
@@ -220,7 +224,7 @@ class MushroomBody:
                 history.append({"epoch": epoch, "train_accuracy": hits / len(order),
                                 "test_accuracy": test, "seconds": seconds})
         return MushroomResult(history[-1]["test_accuracy"], history, replace(self.store.stats),
-                              self.config, self.hardware)
+                              self.config, self.hardware, int(ds.x_test.shape[0]), self.n_out)
 
 
 SEARCH_SPACE: dict[str, Any] = {
@@ -238,45 +242,71 @@ search the devices' precision too (tile hardware)."""
 
 
 def config_from(params: dict[str, Any]) -> tuple[MushroomConfig, int | None]:
-    """A MushroomConfig (and the tile levels, if searched) from one point of the space."""
+    """A MushroomConfig (and the tile levels, if searched) from one point of the space: the
+    fields of MushroomConfig, ``k`` or ``k_fraction`` (``k = max(1, round(k_fraction *
+    n_kc))``; default ``min(50, n_kc)``) and ``levels``.
+
+    >>> cfg, levels = config_from({"n_kc": 400, "k_fraction": 0.05, "levels": 16})
+    >>> cfg.k, levels
+    (20, 16)
+
+    Raises
+    ------
+    ParameterError
+        If both ``k`` and ``k_fraction`` are given, or a value is out of its range.
+    """
     p = dict(params)
     levels = p.pop("levels", None)
     n_kc = int(p.pop("n_kc", MushroomConfig.n_kc))
     k_fraction = p.pop("k_fraction", None)
-    k = max(1, int(round(k_fraction * n_kc))) if k_fraction is not None else min(
-        MushroomConfig.k, n_kc)
-    cfg = MushroomConfig(n_kc=n_kc, k=k, rule=str(p.pop("rule", MushroomConfig.rule)),
+    k = p.pop("k", None)
+    if k is not None and k_fraction is not None:
+        raise ParameterError("k", "give k or k_fraction, not both")
+    if k is None:
+        k = max(1, int(round(k_fraction * n_kc))) if k_fraction is not None else min(
+            MushroomConfig.k, n_kc)
+    cfg = MushroomConfig(n_kc=n_kc, k=int(k), rule=str(p.pop("rule", MushroomConfig.rule)),
                          **{name: float(v) for name, v in p.items()})
     return cfg, None if levels is None else int(levels)
 
 
-def objective(params: dict[str, Any], *, dataset: str | Dataset = "digits",
-              hardware: str | Any = "float", epochs: int = 2, seed: int = 0,
-              n_train: int | None = None) -> float:
-    """Validation accuracy of the mushroom body at one point of :data:`SEARCH_SPACE`.
+def validation_run(params: dict[str, Any], *, dataset: str | Dataset = "digits",
+                   hardware: str | Any = "float", epochs: int = 2, seed: int = 0,
+                   n_train: int | None = None, split_seed: int = 0,
+                   validation: float = 0.2) -> MushroomResult:
+    """Train the mushroom body of ``params`` on part of the training split of ``dataset`` and
+    score it on the rest (the result's ``test_accuracy`` is that validation accuracy).
 
-    The training split of ``dataset`` is split again (stratified, seeded): the rule learns on
-    four fifths and is scored on the rest; the test split is never touched. With tile
-    hardware, a ``levels`` entry of ``params`` overrides the tile's precision.
+    The held-out test split is dropped before anything else happens: only ``x_train`` and
+    ``y_train`` are read. ``validation`` of them (stratified, seeded by ``seed``) is held out
+    for scoring, the rule learns on the rest. With tile hardware, a ``levels`` entry of
+    ``params`` overrides the tile's precision.
 
     Parameters
     ----------
     params : dict
         One point of the space (``rule``, ``lr``, ...; missing entries take the defaults).
     dataset : name or Dataset
+        A name is loaded with the train/test split ``split_seed`` (0: what ``memsim rule``
+        tests on with ``--seed 0``).
     hardware : as for :class:`MushroomBody`
     epochs, seed : int
+        Seed of the validation split, the projection, the store and the sample order.
     n_train : int, optional
         Use only the first ``n_train`` training samples (quick searches).
+    split_seed : int
+        Seed of the dataset's train/test split (names only).
+    validation : float
+        Share of the training samples held out for scoring.
 
-    Examples
-    --------
-    >>> acc = objective({"rule": "delta", "lr": 0.05}, n_train=400, epochs=1)
-    >>> 0.5 < acc <= 1.0
-    True
+    Raises
+    ------
+    ParameterError
+        For a bad point, dataset or hardware.
     """
-    ds = load_dataset(dataset, seed=seed) if isinstance(dataset, str) else dataset
-    val = validation_split(ds.subset(n_train), 0.2, seed=seed)
+    ds = load_dataset(dataset, seed=split_seed) if isinstance(dataset, str) else dataset
+    training = ds.training_only()
+    val = validation_split(training.subset(n_train), validation, seed=seed)
     cfg, levels = config_from(params)
     if levels is not None:
         from memsim.tiles import TileConfig, tile_preset
@@ -285,5 +315,29 @@ def objective(params: dict[str, Any], *, dataset: str | Dataset = "digits",
             hardware if isinstance(hardware, TileConfig) else None)
         if base is not None:
             hardware = base.replace(levels=levels)
-    mb = MushroomBody(val.n_features, val.n_classes, cfg, hardware=hardware, seed=seed)
-    return mb.fit(val, epochs=epochs).test_accuracy
+    mb = MushroomBody(val.n_features, training.n_classes, cfg, hardware=hardware, seed=seed)
+    return mb.fit(val, epochs=epochs)
+
+
+def objective(params: dict[str, Any], *, dataset: str | Dataset = "digits",
+              hardware: str | Any = "float", epochs: int = 2, seed: int = 0,
+              n_train: int | None = None, split_seed: int = 0,
+              validation: float = 0.2) -> float:
+    """Validation accuracy of the mushroom body at one point of :data:`SEARCH_SPACE`
+    (:func:`validation_run`): the rule learns on four fifths of the training split and is
+    scored on the rest; the test split is never touched.
+
+    Examples
+    --------
+    >>> acc = objective({"rule": "delta", "lr": 0.05}, n_train=400, epochs=1)
+    >>> 0.5 < acc <= 1.0
+    True
+
+    Raises
+    ------
+    ParameterError
+        As :func:`validation_run`.
+    """
+    return validation_run(params, dataset=dataset, hardware=hardware, epochs=epochs, seed=seed,
+                          n_train=n_train, split_seed=split_seed,
+                          validation=validation).test_accuracy

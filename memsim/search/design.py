@@ -21,11 +21,16 @@ from typing import Any
 
 import numpy as np
 
-from memsim.search.space import DEFAULTS, SearchSpec
+from memsim.search.space import SearchSpec
 from memsim.sweep.work import spread_once
 
-__all__ = ["design_point", "learning_config", "network_factory", "probe_seed",
+__all__ = ["DEFAULTS", "design_point", "learning_config", "network_factory", "probe_seed",
            "reference_points"]
+
+DEFAULTS: dict[str, Any] = {"topology": "layered", "depth": 1, "connectivity": 1.0,
+                            "skip": 1.0, "lateral": 0.5, "device": "pershin2011",
+                            "spread": 0.0, "protocol": "default"}
+"""Values of the design parameters a search file leaves out."""
 
 _CALIBRATION_DEFAULTS = {"drive": 1.25, "normalize": None, "read_margin": 0.5}
 
@@ -73,16 +78,17 @@ def design_point(spec: SearchSpec, values: Mapping[str, Any]) -> dict[str, Any]:
     v = {**DEFAULTS, **values}
     kind = v["topology"]
     learning = {k.split(".", 1)[1]: x for k, x in v.items() if k.startswith("learning.")}
-    point: dict[str, Any] = {"label": f"{spec.model} {kind}", "model": spec.model}
+    st = spec.settings
+    point: dict[str, Any] = {"label": f"{st.model} {kind}", "model": st.model}
     if kind == "random":
         point.update(topology="random", n_nodes=int(v["nodes"]), edge_prob=float(v["edge_prob"]),
-                     n_inputs=spec.inputs, n_outputs=spec.outputs)
+                     n_inputs=st.inputs, n_outputs=st.outputs)
     else:
-        sizes = [spec.inputs] + [int(v["hidden"])] * int(v["depth"]) + [spec.outputs]
+        sizes = [st.inputs] + [int(v["hidden"])] * int(v["depth"]) + [st.outputs]
         point.update(topology="layered", sizes=sizes)
-    if spec.model == "abstract":
+    if st.model == "abstract":
         point["learning"] = _learning("abstract", learning)
-        point["one_hot"] = spec.one_hot
+        point["one_hot"] = st.one_hot
         return point
     from memsim.devices import preset
 
@@ -97,7 +103,7 @@ def design_point(spec: SearchSpec, values: Mapping[str, Any]) -> dict[str, Any]:
     point.update(device=v["device"], device_params={
         k: _plain(x) for k, x in dataclasses.asdict(device).items()}, spread=float(v["spread"]))
     point["learning"] = spread_once(_learning("circuit", learning), point["spread"])
-    point["one_hot"] = spec.one_hot
+    point["one_hot"] = st.one_hot
     if v["protocol"] == "calibrated":
         cal = {k: v.get(f"calibration.{k}", d) for k, d in _CALIBRATION_DEFAULTS.items()}
         point["protocol"] = {"kind": "calibrated", **{k: None if x is None else float(x)
@@ -131,9 +137,9 @@ def reference_points(spec: SearchSpec) -> dict[str, dict[str, Any]]:
     >>> {k: p["sizes"] for k, p in reference_points(spec).items()}["default"]
     [4, 8, 4]
     """
-    base = {"hidden": spec.reference_hidden, "depth": 1, "topology": "layered"}
+    base = {"hidden": spec.settings.reference_hidden, "depth": 1, "topology": "layered"}
     out: dict[str, dict[str, Any]] = {}
-    if spec.model == "circuit":
+    if spec.settings.model == "circuit":
         # the conditions the space fixes for every design (a step budget, say) hold for the
         # references too; what it searches takes the defaults
         fixed = {p.name: p.value for p in spec.params if p.kind == "fixed"
@@ -144,7 +150,8 @@ def reference_points(spec: SearchSpec) -> dict[str, dict[str, Any]]:
         for p in out.values():
             p["label"] = "reference " + ("default" if "protocol" not in p else "calibrated")
     if spec.objectives[0] == "mean_capacity":
-        abstract = dataclasses.replace(spec, model="abstract")
+        abstract = dataclasses.replace(
+            spec, settings=dataclasses.replace(spec.settings, model="abstract"))
         out["abstract"] = design_point(abstract, base)
         out["abstract"]["label"] = "reference abstract"
     return out

@@ -22,7 +22,8 @@ exactly the state the interrupted run had (checked: each replayed suggestion mus
 stored configuration), then submits what is missing. Nothing stored is run again; what was in
 flight when a client died is suggested again identically and run. Workers only compute.
 
-Evaluations: :func:`memsim.search.objective.evaluate` on a worker, seeded by the
+Evaluations: the objective kind's evaluation (:mod:`memsim.search.kinds`; for capacity
+searches :func:`memsim.search.objective.evaluate`) on a worker, seeded by the
 evaluation's master seed (:func:`evaluation_seed`): the same on any worker. Two evaluations
 with the same key (same design point, seed and settings, e.g. the shared initial designs of
 BO and random search) are computed once; the second copies the first (``reused``).
@@ -43,9 +44,7 @@ from typing import Any
 import numpy as np
 
 from memsim.errors import MemsimError, ParameterError
-from memsim.search.design import design_point, reference_points
-from memsim.search.objective import payload
-from memsim.search.space import OBJECTIVES, SearchSpec
+from memsim.search.space import SearchSpec
 from memsim.search.store import SearchStore, is_search_store
 from memsim.sweep.runner import check_options, connect
 from memsim.sweep.spec import canonical_json
@@ -129,8 +128,8 @@ def _told_value(spec: SearchSpec, objectives: list[Any] | None) -> Any:
     evaluation failed."""
     if objectives is None:
         return "F"
-    vals = [float(v) * (1.0 if OBJECTIVES[n][0] == "max" else -1.0)
-            for n, v in zip(spec.objectives, objectives, strict=True)]
+    vals = [float(v) * spec.direction(n) for n, v in zip(spec.objectives, objectives,
+                                                         strict=True)]
     return vals[0] if len(vals) == 1 else tuple(vals)
 
 
@@ -319,18 +318,19 @@ class _Run:
         self.errors: list[str] = []
         self.blocked: set[str] = set()
         self.store_time = self.eval_time = self.eval_cpu = 0.0
-        self.refs = reference_points(spec) if spec.references else {}
+        self.kind = spec.objective_kind
+        self.refs = self.kind.references(spec) if spec.references else {}
 
     def payload(self, method: str, idx: int) -> tuple[dict[str, Any], dict[str, Any]]:
         if method == REFERENCE:
             name = list(self.refs)[idx]
             point = self.refs[name]
-            return {"reference": name}, payload(self.spec, point, evaluation_seed(
+            return {"reference": name}, self.kind.payload(self.spec, point, evaluation_seed(
                 self.spec, idx, reference=True))
         eng = self.engines[method]
         config = eng.configs.get(idx, eng.asked[idx])
-        point = design_point(self.spec, self.spec.values(config))
-        return config, payload(self.spec, point, evaluation_seed(self.spec, idx))
+        point = self.spec.point(self.spec.values(config))
+        return config, self.kind.payload(self.spec, point, evaluation_seed(self.spec, idx))
 
     def replay(self) -> float:
         t = time.perf_counter()
@@ -409,7 +409,7 @@ class _Run:
         for m, eng in self.engines.items():
             vals = [(float(o[0]), i) for i, o in eng.results.items() if o is not None]
             if vals:
-                sign = 1.0 if OBJECTIVES[self.spec.objectives[0]][0] == "max" else -1.0
+                sign = self.spec.direction(self.spec.objectives[0])
                 v, i = max(vals, key=lambda t: (sign * t[0], -t[1]))
                 out[m] = (v, i)
         return out
@@ -447,8 +447,9 @@ def run_search(
     connect_timeout : float
         Seconds to wait for the scheduler.
     evaluate : callable, optional
-        The evaluation function, payload -> result (default
-        :func:`memsim.search.objective.evaluate`); it must be importable by the workers.
+        The evaluation function, payload -> result (default: the evaluation of the search's
+        objective kind, :attr:`memsim.search.kinds.ObjectiveKind.evaluate`); it must be
+        importable by the workers.
     on_evaluation : callable, optional
         Called as ``on_evaluation(method, idx, result)`` after each evaluation is stored
         (result None for a failed one).
@@ -496,15 +497,13 @@ def run_search(
     """
     check_options(scheduler, workers, synchronous)
     if evaluate is None:
-        from memsim.search.objective import evaluate as default_evaluate
-
-        evaluate = default_evaluate
+        evaluate = spec.objective_kind.evaluate
     path = Path(store)
     check_store(path)
     spec.problem()  # deephyper present, space convertible: before anything is written
     from tqdm.auto import tqdm
 
-    n_refs = len(reference_points(spec)) if spec.references else 0
+    n_refs = len(spec.objective_kind.references(spec)) if spec.references else 0
     total = spec.budget * len(spec.methods) + n_refs
     rows: list[dict[str, Any]] = []
     if is_search_store(path):  # read-only until the cluster is up

@@ -4,7 +4,7 @@ The unit of work is :func:`evaluate`, a plain function of plain data (the payloa
 cheaply; a worker needs only memsim installed). Its randomness comes from the evaluation's
 master seed alone, so an evaluation gives the same numbers on any worker, in any order.
 
-Objectives (:data:`memsim.search.space.OBJECTIVES`):
+Objectives (:data:`memsim.search.capacity.OBJECTIVES`):
 
 * ``mean_capacity`` — :func:`memsim.analyze.capacity.capacity_curve` of the design with ``R``
   trials per load (random one-hot tasks, trial seeds ``trial_seed(master, P, r)`` exactly as a
@@ -42,9 +42,10 @@ def payload(spec: SearchSpec, point: Mapping[str, Any], master: int,
             repetitions: int | None = None) -> dict[str, Any]:
     """The evaluation payload of ``point`` under the settings of ``spec`` (loads, objectives)
     with seed ``master`` and ``repetitions`` trials (default: the spec's)."""
+    st = spec.settings
     settings = {"point": dict(point), "master": int(master),
-                "repetitions": int(spec.repetitions if repetitions is None else repetitions),
-                "loads": list(spec.loads), "inputs": spec.inputs,
+                "repetitions": int(st.repetitions if repetitions is None else repetitions),
+                "loads": list(st.loads), "inputs": st.inputs,
                 "objectives": list(spec.objectives)}
     key = hashlib.sha256(canonical_json(settings).encode()).hexdigest()[:32]
     return {"key": key, **settings}

@@ -27,7 +27,8 @@ import numpy as np
 
 from memsim.errors import MemsimError
 from memsim.search.engine import REFERENCE
-from memsim.search.space import OBJECTIVES, SearchSpec
+from memsim.search.kinds import objective_kind
+from memsim.search.space import SearchSpec
 from memsim.search.store import SearchStore
 from memsim.sweep.report import export_table, format_table
 
@@ -37,20 +38,17 @@ __all__ = ["best_so_far", "importance", "load_evaluations", "pareto_front", "sea
 log = logging.getLogger(__name__)
 
 
-def _sign(name: str) -> float:
-    return 1.0 if OBJECTIVES[name][0] == "max" else -1.0
-
-
-def best_so_far(rows: Sequence[Mapping[str, Any]], objective: str = "mean_capacity"
-                ) -> np.ndarray:
+def best_so_far(rows: Sequence[Mapping[str, Any]], objective: str = "mean_capacity", *,
+                kind: str = "capacity") -> np.ndarray:
     """Best value of the first objective among the first ``n`` evaluations, n = 1, 2, ...
-    (NaN until one succeeds), from rows in index order.
+    (NaN until one succeeds), from rows in index order; ``objective`` (of the objective
+    ``kind``) says whether best is the largest or the smallest.
 
     >>> best_so_far([{"objectives": [1.0]}, {"objectives": None}, {"objectives": [3.0]},
     ...              {"objectives": [2.0]}]).tolist()
     [1.0, 1.0, 3.0, 3.0]
     """
-    sign = _sign(objective)
+    sign = objective_kind(kind).direction(objective)
     out = np.full(len(rows), np.nan)
     best = -math.inf
     for k, r in enumerate(rows):
@@ -179,7 +177,7 @@ def _best(spec: SearchSpec, rows: Sequence[Mapping[str, Any]]) -> Mapping[str, A
     ok = [r for r in rows if r["objectives"] is not None and r["idx"] < spec.budget]
     if not ok:
         return None
-    sign = _sign(spec.objectives[0])
+    sign = spec.direction(spec.objectives[0])
     return max(ok, key=lambda r: (sign * float(r["objectives"][0]), -r["idx"]))
 
 
@@ -220,20 +218,21 @@ def search_report(store: str | Path, out: str | Path, *, search: str | None = No
     d.mkdir(parents=True, exist_ok=True)
     files: list[Path] = []
     first = spec.objectives[0]
+    kind = spec.objective_kind
+    objectives = kind.objectives
     refs = {r["config"]["reference"]: r for r in by_method.get(REFERENCE, [])}
-    lines = [f"search {spec.name!r}: {spec.inputs} inputs, {spec.outputs} outputs, objective "
-             f"{' + '.join(spec.objectives)}, R = {spec.repetitions}, budget {spec.budget}"]
+    lines = [f"search {spec.name!r}: {kind.describe(spec)}, budget {spec.budget}"]
 
     # best so far
     fig, ax = plt.subplots(figsize=(6, 4))
     table = []
     for m in methods:
         rows = [r for r in by_method[m] if r["idx"] < spec.budget]
-        curve = best_so_far(rows, first)
+        curve = best_so_far(rows, first, kind=spec.kind)
         ax.step(np.arange(1, len(curve) + 1), curve, where="post", label=m)
         best = _best(spec, rows)
         if best is not None:
-            err = best["metrics"].get("mean_capacity_err")
+            err = best["metrics"].get(f"{first}_err")
             table.append({"method": m, "evaluations": len(rows), f"best {first}":
                           float(best["objectives"][0]), "+-": "" if err is None else
                           f"{err:.2f}", "design": f"{best['idx']}: "
@@ -243,13 +242,13 @@ def search_report(store: str | Path, out: str | Path, *, search: str | None = No
             ax.axhline(float(r["objectives"][0]), ls=":", lw=1, color="gray")
             ax.annotate(f"reference {name}", (1, float(r["objectives"][0])), fontsize=7,
                         va="bottom", color="gray")
-            err = r["metrics"].get("mean_capacity_err")
+            err = r["metrics"].get(f"{first}_err")
             table.append({"method": f"reference {name}", "evaluations": 1,
                           f"best {first}": float(r["objectives"][0]),
                           "+-": "" if err is None else f"{err:.2f}",
                           "design": r["point"]["label"]})
     ax.set(xlabel="evaluations", ylabel=f"best {first} so far",
-           title=f"{spec.name}: best so far ({OBJECTIVES[first][1]})")
+           title=f"{spec.name}: best so far ({objectives[first][1]})")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
@@ -286,9 +285,9 @@ def search_report(store: str | Path, out: str | Path, *, search: str | None = No
         if r["objectives"] is not None and r["key"] not in seen:
             seen.add(r["key"])
             ok.append(r)
-    if ok:
+    if ok and second in objectives and all(r["metrics"].get(second) is not None for r in ok):
         vals = np.array([[float(r["objectives"][0]), float(r["metrics"][second])] for r in ok])
-        front = pareto_front(vals, [OBJECTIVES[first][0], OBJECTIVES[second][0]])
+        front = pareto_front(vals, [objectives[first][0], objectives[second][0]])
         fig, ax = plt.subplots(figsize=(6, 4))
         for m in methods:
             sel = [i for i, r in enumerate(ok) if r["method"] == m]
@@ -310,11 +309,11 @@ def search_report(store: str | Path, out: str | Path, *, search: str | None = No
         pareto = [{"method": ok[i]["method"], "design": ok[i]["idx"], first: vals[i, 0],
                    second: vals[i, 1], "values": _design_text(spec, ok[i])} for i in front]
         files.append(export_table(pareto, d / "pareto.csv", "csv"))
-        lines += ["", f"Pareto front ({first} {OBJECTIVES[first][0]}, {second} "
-                  f"{OBJECTIVES[second][0]}):", format_table(pareto, list(pareto[0]))]
+        lines += ["", f"Pareto front ({first} {objectives[first][0]}, {second} "
+                  f"{objectives[second][0]}):", format_table(pareto, list(pareto[0]))]
 
     # S(P) of the best designs against the references
-    if first == "mean_capacity":
+    if spec.kind == "capacity" and first == "mean_capacity":
         fig, ax = plt.subplots(figsize=(6, 4))
         curves: list[tuple[str, Mapping[str, Any]]] = [
             (f"best {m} (design {b['idx']})", b) for m in methods
@@ -327,7 +326,7 @@ def search_report(store: str | Path, out: str | Path, *, search: str | None = No
             ax.errorbar(c.P + shift, c.S, yerr=err, marker="o", ms=3, capsize=2, label=label)
         ax.axhline(0.5, color="gray", ls=":", lw=1)
         ax.set(xlabel="patterns P", ylabel="S(P)", ylim=(-0.03, 1.03),
-               title=f"{spec.name}: S(P), Wilson 95 % (R = {spec.repetitions})")
+               title=f"{spec.name}: S(P), Wilson 95 % (R = {spec.settings.repetitions})")
         ax.legend(fontsize=7)
         fig.tight_layout()
         files.append(d / "success_curves.png")

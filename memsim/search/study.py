@@ -19,7 +19,6 @@ resumes from its stores.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
 from collections.abc import Mapping, Sequence
@@ -30,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from memsim.errors import ParameterError
+from memsim.resources import data_path
 from memsim.search.design import reference_points
 from memsim.search.engine import REFERENCE, SearchSummary, run_search
 from memsim.search.fresh import reevaluate
@@ -40,7 +40,6 @@ __all__ = ["SETTINGS", "CodesignSettings", "best_rows", "capacity_vs_size", "com
 
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -81,13 +80,12 @@ SETTINGS: dict[str, CodesignSettings] = {
 
 
 def _spec(name: str, settings: CodesignSettings) -> SearchSpec:
-    spec = load_search(ROOT / "searches" / f"{name}.toml")
-    changes: dict[str, Any] = {}
+    spec = load_search(data_path("searches", name))
     if settings.budget is not None:
-        changes["budget"] = settings.budget
+        spec = spec.with_budget(settings.budget)
     if settings.repetitions is not None and spec.objectives[0] == "mean_capacity":
-        changes["repetitions"] = settings.repetitions
-    return dataclasses.replace(spec, **changes)
+        spec = spec.with_settings(repetitions=settings.repetitions)
+    return spec
 
 
 def run_searches(settings: CodesignSettings, store_dir: str | Path, *, client: Any = None,
@@ -101,7 +99,7 @@ def run_searches(settings: CodesignSettings, store_dir: str | Path, *, client: A
     for name in (*settings.searches, settings.power):
         spec = _spec(name, settings)
         if settings.budget is not None and name == settings.power:
-            spec = dataclasses.replace(spec, repetitions=min(spec.repetitions, 20))
+            spec = spec.with_settings(repetitions=min(spec.settings.repetitions, 20))
         store = Path(store_dir) / f"{spec.name}.sqlite"
         scheduler = None if client is None else client.scheduler.address
         summary = run_search(spec, store, scheduler=scheduler,
@@ -153,8 +151,8 @@ def capacity_vs_size(spec: SearchSpec, points: Mapping[str, Mapping[str, Any]],
     for w in widths:
         if w < 2 or w % 2:
             raise ParameterError("widths", f"widths must be even and >= 2, got {w}")
-        sized = dataclasses.replace(spec, inputs=w // 2, outputs=w // 2,
-                                    loads=tuple(range(1, w // 2 + 1)))
+        sized = spec.with_settings(inputs=w // 2, outputs=w // 2,
+                                   loads=tuple(range(1, w // 2 + 1)))
         scaled = {label: scaled_point(sized, p, w) for label, p in points.items()}
         res = reevaluate(sized, scaled, repetitions=repetitions, seed=seed, client=client)
         for label, r in res.items():

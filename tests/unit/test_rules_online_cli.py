@@ -48,8 +48,7 @@ def test_bad_values_exit_with_one_line(argv, field, capsys):
 
 
 def test_rows_of_the_registry_dataset_are_the_images():
-    from memsim.rules.datasets import load_dataset
-    from memsim.rules.online.run import as_sequences
+    from memsim.rules.datasets import as_sequences, load_dataset
 
     ds = load_dataset("digits", seed=0)
     seq = as_sequences(ds, "rows")

@@ -58,7 +58,7 @@ def test_base_file_is_valid(tmp_path):
     path = tmp_path / "ok.toml"
     path.write_text(BASE)
     spec = load_search(path)
-    assert spec.inputs == 4 and spec.loads == (1, 2, 3) and spec.budget == 10
+    assert spec.settings.inputs == 4 and spec.settings.loads == (1, 2, 3) and spec.budget == 10
     assert spec.methods == ("bo", "random") and spec.bo["points"] == 500
 
 

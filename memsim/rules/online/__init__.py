@@ -22,7 +22,8 @@ BPTT baselines and meta-gradients come from JAX (:mod:`memsim.rules.online.autod
 ['loss', 'w_in', 'w_out', 'w_rec']
 """
 
-from memsim.rules.online.data import SequenceData, digit_sequences, split_classes
+from memsim.rules.datasets import SequenceData, digit_sequences
+from memsim.rules.online.data import split_classes
 from memsim.rules.online.eprop import (
     OnlineConfig,
     OnlineLearner,

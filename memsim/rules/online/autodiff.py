@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from memsim.errors import MemsimError
-from memsim.rules.online.data import SequenceData
+from memsim.rules.datasets import SequenceData
 from memsim.rules.online.eprop import TRAIN_PROBE, OnlineConfig, OnlineResult, accuracy
 from memsim.rules.online.lif import LIFConfig, RecurrentLIF, init_weights
 from memsim.rules.online.optim import make_optimizer
@@ -160,7 +160,7 @@ def train_bptt(data: SequenceData, config: OnlineConfig | None = None, *, seed: 
     :func:`~memsim.rules.online.eprop.train_online` with the same ``config`` (its ``method``
     and ``feedback`` are ignored) and ``seed``; only the gradient differs. Float weights.
 
-    >>> from memsim.rules.online.data import digit_sequences
+    >>> from memsim.rules.datasets import digit_sequences
     >>> from memsim.rules.online.eprop import OnlineConfig
     >>> r = train_bptt(digit_sequences().subset(64, 32), OnlineConfig(n_hidden=8, epochs=1),
     ...                progress=False)

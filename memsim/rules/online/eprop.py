@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from memsim.errors import ParameterError
-from memsim.rules.online.data import SequenceData
+from memsim.rules.datasets import SequenceData
 from memsim.rules.online.lif import (
     LIFConfig,
     RecurrentLIF,
@@ -268,7 +268,7 @@ def train_online(data: SequenceData, config: OnlineConfig | None = None, *, seed
     Parameters
     ----------
     data : SequenceData
-        Training and test sequences (e.g. :func:`~memsim.rules.online.data.digit_sequences`).
+        Training and test sequences (e.g. :func:`~memsim.rules.datasets.digit_sequences`).
     config : OnlineConfig
         Network and rule settings.
     seed : int
@@ -281,7 +281,7 @@ def train_online(data: SequenceData, config: OnlineConfig | None = None, *, seed
 
     Examples
     --------
-    >>> from memsim.rules.online.data import digit_sequences
+    >>> from memsim.rules.datasets import digit_sequences
     >>> d = digit_sequences().subset(200, 100)
     >>> r = train_online(d, OnlineConfig(n_hidden=20, epochs=1), progress=False)
     >>> 0.0 <= r.test_accuracy <= 1.0

@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 
 from memsim.errors import ParameterError
+from memsim.rules.datasets import SequenceData
 from memsim.rules.online.autodiff import require_jax, spike_fn
-from memsim.rules.online.data import SequenceData
 from memsim.rules.online.eprop import TRAIN_PROBE
 from memsim.rules.online.lif import LIFConfig
 from memsim.rules.online.optim import Adam
@@ -184,7 +184,7 @@ def train_hybrid(data: SequenceData, config: HybridTraining | None = None, *, se
 
     Examples
     --------
-    >>> from memsim.rules.online.data import digit_sequences
+    >>> from memsim.rules.datasets import digit_sequences
     >>> d = digit_sequences("spikes").subset(256, 128)
     >>> r = train_hybrid(d, HybridTraining(n_hidden=32, epochs=1), progress=False)
     >>> r.net.alpha.shape, 0.0 <= r.test_accuracy <= 1.0
@@ -288,7 +288,7 @@ def fault_tolerance(result: HybridResult, data: SequenceData, *, fraction: float
 
     Examples
     --------
-    >>> from memsim.rules.online.data import digit_sequences
+    >>> from memsim.rules.datasets import digit_sequences
     >>> d = digit_sequences("spikes").subset(256, 128)
     >>> r = train_hybrid(d, HybridTraining(n_hidden=32, epochs=1), progress=False)
     >>> sorted(fault_tolerance(r, d))[:2]
@@ -329,7 +329,7 @@ def continual(data: SequenceData, groups: list[list[int]], config: HybridTrainin
 
     Examples
     --------
-    >>> from memsim.rules.online.data import digit_sequences
+    >>> from memsim.rules.datasets import digit_sequences
     >>> d = digit_sequences("spikes").subset(400, 200)
     >>> acc = continual(d, [[0, 1], [2, 3]], HybridTraining(n_hidden=32, epochs=1))
     >>> acc.shape

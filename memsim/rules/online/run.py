@@ -1,9 +1,12 @@
 """The online rules as entries of ``memsim rule`` (:mod:`memsim.rules.registry`).
 
 ``memsim rule eprop`` and ``memsim rule hybrid`` read a dataset of :mod:`memsim.rules.datasets`
-as sequences (:func:`as_sequences`: an image's rows are time steps, or its pixels become
-Bernoulli spike trains), take ``--set FIELD=VALUE`` for the fields of :class:`EpropRun` and
-:class:`HybridRun`, and run on float weights or on crossbar tiles (``--hardware``).
+as sequences (:func:`memsim.rules.datasets.as_sequences`: an image's rows are time steps, or
+its pixels become Bernoulli spike trains, drawn from :func:`~memsim.rules.datasets.spike_seed`
+of the run's seed, so that ``memsim rule hybrid --seed S`` trains on
+``digit_sequences("spikes", seed=S)``), take ``--set FIELD=VALUE`` for the fields of
+:class:`EpropRun` and :class:`HybridRun`, and run on float weights or on crossbar tiles
+(``--hardware``).
 """
 
 from __future__ import annotations
@@ -17,37 +20,12 @@ from typing import Any
 import numpy as np
 
 from memsim.errors import ParameterError
-from memsim.rules.online.data import SequenceData
+from memsim.rules.datasets import as_sequences, spike_seed
 from memsim.rules.online.eprop import OnlineConfig, train_online
 from memsim.rules.online.hybrid import HybridTraining, continual, fault_tolerance, train_hybrid
 from memsim.rules.online.lif import init_weights
 
-__all__ = ["EpropRun", "HybridRun", "as_sequences", "run_eprop", "run_hybrid"]
-
-
-def as_sequences(ds: Any, encoding: str, *, steps: int = 8, seed: int = 0) -> SequenceData:
-    """A :class:`~memsim.rules.datasets.Dataset` of images as sequences: ``"rows"`` (one
-    row per step) or ``"spikes"`` (every pixel a Bernoulli train of ``steps`` steps).
-
-    >>> from memsim.rules.datasets import load_dataset
-    >>> as_sequences(load_dataset("digits"), "rows").x_train.shape
-    (1437, 8, 8)
-
-    Raises
-    ------
-    ParameterError
-        For an unknown encoding.
-    """
-    if encoding not in ("rows", "spikes"):
-        raise ParameterError("encoding", f"'rows' or 'spikes', got {encoding!r}")
-    rng = np.random.default_rng(seed)
-
-    def enc(x: np.ndarray) -> np.ndarray:
-        if encoding == "rows":
-            return x.reshape(len(x), *ds.image_shape)
-        return (rng.random((len(x), steps, x.shape[1])) < x[:, None, :]).astype(float)
-
-    return SequenceData(enc(ds.x_train), ds.y_train, enc(ds.x_test), ds.y_test, ds.n_classes)
+__all__ = ["EpropRun", "HybridRun", "run_eprop", "run_hybrid"]
 
 
 @dataclass(frozen=True)
@@ -106,7 +84,7 @@ def _result(res: Any, stores: dict[str, Any] | None, net_stores: dict[str, Any],
 def run_eprop(config: EpropRun, ds: Any, hardware: Any, epochs: int, seed: int,
               progress: bool) -> SimpleNamespace:
     """Train e-prop (or RTRL, ``method=rtrl``) on ``ds``'s images as sequences."""
-    data = as_sequences(ds, config.encoding, seed=seed)
+    data = as_sequences(ds, config.encoding, seed=spike_seed(seed))
     cfg = dataclasses.replace(config, epochs=epochs)
     s_init = np.random.SeedSequence(seed).spawn(3)[0]       # train_online's own first child
     w0 = init_weights(data.n_in, cfg.n_hidden, data.n_classes, s_init, rec_scale=cfg.rec_scale,
@@ -122,7 +100,7 @@ def run_eprop(config: EpropRun, ds: Any, hardware: Any, epochs: int, seed: int,
 def run_hybrid(config: HybridRun, ds: Any, hardware: Any, epochs: int, seed: int,
                progress: bool) -> SimpleNamespace:
     """Train the hybrid model on ``ds``'s images as spike trains, then run ``config.task``."""
-    data = as_sequences(ds, "spikes", steps=config.steps, seed=seed)
+    data = as_sequences(ds, "spikes", steps=config.steps, seed=spike_seed(seed))
     cfg = dataclasses.replace(config, epochs=epochs)
     rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(3)[0])  # train_hybrid's
     n_in, n_h = data.n_in, cfg.n_hidden
