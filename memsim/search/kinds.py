@@ -48,8 +48,8 @@ _KINDS: dict[str, ObjectiveKind] = {}
 class ObjectiveKind:
     """The domain of a search (subclass it; see the module docstring).
 
-    Class attributes
-    ----------------
+    Attributes
+    ----------
     name : str
         What ``[search] kind`` says.
     help : str
