@@ -245,12 +245,12 @@ def part_volatile(seeds: list[int], preset: str = "volatile64") -> None:
     from memsim.rules.online.run import HybridRun
 
     print(f"\n## Hybrid: P float vs P on a {preset} tile, seeds {seeds} ({load()})\n")
-    print("| P store | decay per step | test accuracy (mean ± sd) | per seed | P pulses | "
-          "s per run |")
-    print("|---|---|---|---|---|---|")
+    print("| P store | decay per step | test accuracy (mean ± sd) | per seed | trace frozen "
+          "| P pulses | s per run |")
+    print("|---|---|---|---|---|---|---|")
     spikes = digit_sequences("spikes")
     for store in ("float", preset):
-        accs, pulses, decay_kept = [], 0, HybridRun().layer.decay
+        accs, frozen, pulses, decay_kept = [], [], 0, HybridRun().layer.decay
         t0 = time.perf_counter()
         for s in seeds:
             cfg = HybridRun(p_store=store)
@@ -260,10 +260,13 @@ def part_volatile(seeds: list[int], preset: str = "volatile64") -> None:
                                {"p": tile}, decay=decay, progress=False)
             accs.append(res.test_accuracy)
             pulses += res.net.p.stats.pulses
+            # The trace's share of the result: the same net with P held where training left it.
+            frozen.append(float((res.net.predict(spikes.x_test, plastic=False)
+                                 == spikes.y_test).mean()))
         dt = (time.perf_counter() - t0) / len(seeds)
         print(f"| {store} | {decay_kept:.5f} | {mean_std(accs)} | "
-              f"{', '.join(f'{a:.3f}' for a in accs)} | {pulses // len(seeds)} | {dt:.0f} |",
-              flush=True)
+              f"{', '.join(f'{a:.3f}' for a in accs)} | {mean_std(frozen)} | "
+              f"{pulses // len(seeds)} | {dt:.0f} |", flush=True)
     print(f"\n({load()})")
 
 
