@@ -20,7 +20,7 @@ network that learns P random patterns would also learn fewer, and unlike the cap
 not jump in steps of one. Its error bar is ``z * sqrt(sum_P S(1 - S) / R)``.
 
 Controllability is evaluated on the networks training starts from: the topology draw and the
-run's device draw (:func:`memsim.learn.device_draw`: R_on/R_off spread and initial-state
+run's device draw (:func:`memsim.learn.device_sample`: R_on/R_off spread and initial-state
 spread of the config), averaged over ``draws`` samples.
 
 Settings: :data:`SETTINGS` holds ``"small"`` (what CI runs, ~1 min) and ``"full"`` (the
@@ -46,7 +46,7 @@ from memsim.circuit.builders import layered, random_network
 from memsim.circuit.network import Network
 from memsim.devices.presets import preset
 from memsim.errors import ParameterError
-from memsim.learn import CircuitConfig, device_draw
+from memsim.learn import CircuitConfig, device_sample
 
 __all__ = [
     "SETTINGS",
@@ -213,8 +213,8 @@ def controllability_stats(
     for k, ss in enumerate(np.random.SeedSequence(seed).spawn(draws)):
         topo, devs = ss.spawn(2)
         net = factory if isinstance(factory, Network) else factory(topo)
-        params, x0 = device_draw(net, config, devs)
-        net = net.with_params(params).replace(x0=x0)
+        sample = device_sample(net, config, devs)  # spread, and stuck devices as resistors
+        net = net.replace(model=sample.model, params=sample.params, x0=sample.x0)
         lin.append(controllability(net).score)
         dev.append(controllability(net, mode="device", v_max=v_max, seed=k).score)
     return {"linear_mean": float(np.mean(lin)), "linear_std": float(np.std(lin)),

@@ -5,8 +5,11 @@ Each is a frozen, validated parameter set with units (:class:`DeviceSpread`,
 :class:`CycleNoise`, :class:`StuckFaults`, :class:`ReadNoise`, :class:`Levels`,
 :class:`RetentionDrift`), bundled by :class:`Nonidealities`. The work is done by jitted
 kernels over plain arrays (packed parameter rows, states, a ``np.random.Generator`` or
-pre-drawn normals), so the transient and the learning loops can call them inside numba; each
-kernel has a NumPy twin in :mod:`memsim.devices.nonideal_reference` that the tests compare
+pre-drawn normals), so the transient and the learning loops can call them inside numba (the
+learner's write loop calls :func:`cycle_update_into`, :func:`quantize_into` and
+:func:`read_params_into`); the device-to-device spread, drawn once per sample, is the NumPy
+:func:`memsim.devices.spread.spread_devices`, the one lognormal draw. Each kernel has a NumPy
+twin in :mod:`memsim.devices.nonideal_reference` that the tests compare
 with. Network-level application (spread and stuck devices are properties of a sample of
 devices, drawn once) is :meth:`Nonidealities.apply`, which returns a new network.
 
@@ -28,10 +31,15 @@ from typing import Any, Protocol
 import numpy as np
 from numba import njit
 
+from memsim.devices.kernels import clip_unit
 from memsim.devices.models import Model
+from memsim.devices.spread import spread_devices
 from memsim.errors import ParameterError
 
 __all__ = [
+    "NOT_STUCK",
+    "STUCK_OFF",
+    "STUCK_ON",
     "CycleNoise",
     "DeviceSpread",
     "Levels",
@@ -41,9 +49,13 @@ __all__ = [
     "StuckFaults",
     "apply_stuck",
     "cycle_update",
+    "cycle_update_into",
     "drift_states",
+    "level_state",
     "noisy_conductances",
+    "quantize_into",
     "quantize_states",
+    "read_params_into",
     "spread_devices",
     "stuck_codes",
 ]
@@ -73,39 +85,15 @@ def _positive_or_none(name: str, value: float | None, unit: str) -> None:
 
 # ============================================================================ kernels
 @njit(cache=True)
-def spread_devices(params, x0, memristors, r_sigma, x0_sigma, rng):
-    """Device-to-device spread, in place on copies of ``params`` (E, N_PARAMS) and ``x0``.
-
-    The R_on and R_off of each memristor (indices ``memristors``) are multiplied by one factor
-    ``exp(r_sigma N(0, 1))`` (the ratio R_off / R_on is kept); then each initial state gets
-    ``x0_sigma N(0, 1)`` added and is clipped to [0, 1]. The factors are drawn first, all of
-    them, then the states (nothing is drawn for a zero sigma).
-    """
-    p = params.copy()
-    x = x0.copy()
-    n = memristors.shape[0]
-    if r_sigma > 0.0:
-        for k in range(n):
-            f = math.exp(r_sigma * rng.standard_normal())
-            p[memristors[k], 0] *= f
-            p[memristors[k], 1] *= f
-    if x0_sigma > 0.0:
-        for k in range(n):
-            e = memristors[k]
-            y = x[e] + x0_sigma * rng.standard_normal()
-            x[e] = 0.0 if y < 0.0 else (1.0 if y > 1.0 else y)
-    return p, x
-
-
-@njit(cache=True)
-def cycle_update(x_old, x_new, relative, absolute, rng):
-    """Cycle-to-cycle noise of one write: each device's change ``x_new - x_old`` is scaled by
-    ``max(0, 1 + relative N(0, 1))``, then ``absolute N(0, 1)`` is added; devices that did not
-    move stay put; the result is clipped to [0, 1]. Draws one normal per moving device for
-    the relative part, then one for the absolute part (none for a zero sigma)."""
+def cycle_update_into(x_old, x_new, relative, absolute, rng):
+    """Cycle-to-cycle noise of one write, in place on ``x_new``: each device's change
+    ``x_new - x_old`` is scaled by ``max(0, 1 + relative N(0, 1))``, then ``absolute N(0, 1)``
+    is added; devices that did not move stay put; the result is clipped to [0, 1]. Per moving
+    device, in edge order, one normal for the relative part, then one for the absolute part
+    (none for a zero sigma). The learner calls this after every write pulse
+    (``CircuitConfig.c2c_noise``, ``c2c_absolute``)."""
     if relative <= 0.0 and absolute <= 0.0:
-        return x_new
-    out = x_new.copy()
+        return
     for e in range(x_old.shape[0]):
         d = x_new[e] - x_old[e]
         if d != 0.0:
@@ -116,8 +104,16 @@ def cycle_update(x_old, x_new, relative, absolute, rng):
                 d *= f
             if absolute > 0.0:
                 d += absolute * rng.standard_normal()
-            y = x_old[e] + d
-            out[e] = 0.0 if y < 0.0 else (1.0 if y > 1.0 else y)
+            x_new[e] = clip_unit(x_old[e] + d)
+
+
+@njit(cache=True)
+def cycle_update(x_old, x_new, relative, absolute, rng):
+    """:func:`cycle_update_into` on a copy of ``x_new`` (returned)."""
+    if relative <= 0.0 and absolute <= 0.0:
+        return x_new
+    out = x_new.copy()
+    cycle_update_into(x_old, out, relative, absolute, rng)
     return out
 
 
@@ -177,6 +173,35 @@ def _x_of_g(g, r_on, r_off):
 
 
 @njit(cache=True)
+def level_state(x, r_on, r_off, n, g_low, g_high, u, stochastic):
+    """The state of one device (window ``r_on``, ``r_off``) moved onto the nearest of ``n``
+    conductance levels from ``g_low`` to ``g_high`` (S; <= 0: the device's own 1/R_off,
+    1/R_on), or rounded stochastically with the uniform draw ``u``; clipped to [0, 1]."""
+    lo = g_low if g_low > 0.0 else 1.0 / r_off
+    hi = g_high if g_high > 0.0 else 1.0 / r_on
+    g = _g_of_x(x, r_on, r_off)
+    if n <= 1:
+        level_g = lo
+    else:
+        step = (hi - lo) / (n - 1)
+        t = (g - lo) / step
+        if t <= 0.0:
+            j = 0.0
+        elif t >= n - 1:
+            j = float(n - 1)
+        else:
+            j = math.floor(t)
+            frac = t - j
+            if stochastic:
+                if u < frac:
+                    j += 1.0
+            elif frac >= 0.5:
+                j += 1.0
+        level_g = lo + j * step
+    return clip_unit(_x_of_g(level_g, r_on, r_off))
+
+
+@njit(cache=True)
 def quantize_states(x, params, memristors, n, g_low, g_high, uniforms):
     """States moved to the nearest of ``n`` conductance levels evenly spaced from ``g_low``
     to ``g_high`` (S; a value <= 0 means the device's own 1/R_off, 1/R_on).
@@ -188,31 +213,50 @@ def quantize_states(x, params, memristors, n, g_low, g_high, uniforms):
     stochastic = uniforms.shape[0] == memristors.shape[0] and memristors.shape[0] > 0
     for k in range(memristors.shape[0]):
         e = memristors[k]
-        r_on, r_off = params[e, 0], params[e, 1]
-        lo = g_low if g_low > 0.0 else 1.0 / r_off
-        hi = g_high if g_high > 0.0 else 1.0 / r_on
-        g = _g_of_x(x[e], r_on, r_off)
-        if n <= 1:
-            level_g = lo
-        else:
-            step = (hi - lo) / (n - 1)
-            t = (g - lo) / step
-            if t <= 0.0:
-                j = 0.0
-            elif t >= n - 1:
-                j = float(n - 1)
-            else:
-                j = math.floor(t)
-                frac = t - j
-                if stochastic:
-                    if uniforms[k] < frac:
-                        j += 1.0
-                elif frac >= 0.5:
-                    j += 1.0
-            level_g = lo + j * step
-        y = _x_of_g(level_g, r_on, r_off)
-        out[e] = 0.0 if y < 0.0 else (1.0 if y > 1.0 else y)
+        u = uniforms[k] if stochastic else 0.0
+        out[e] = level_state(x[e], params[e, 0], params[e, 1], n, g_low, g_high, u, stochastic)
     return out
+
+
+@njit(cache=True)
+def quantize_into(x, params, memristors, n, g_low, g_high, stochastic, rng):
+    """:func:`quantize_states` in place on ``x``, drawing the uniforms of stochastic rounding
+    from ``rng`` (one per memristor, in order; none for nearest rounding or ``n == 0``). The
+    learner calls this after every write (``CircuitConfig.levels``)."""
+    if n == 0:
+        return
+    for k in range(memristors.shape[0]):
+        e = memristors[k]
+        u = rng.random() if stochastic else 0.0
+        x[e] = level_state(x[e], params[e, 0], params[e, 1], n, g_low, g_high, u, stochastic)
+
+
+@njit(cache=True)
+def read_params_into(params, x, memristors, relative, absolute, rng, out):
+    """Read noise as the parameters of one read: ``out`` (a copy of ``params`` the caller
+    keeps) gets the R_on and R_off of each memristor divided by ``G' / G``, where ``G`` is its
+    conductance in state ``x`` and ``G'`` the noisy read of :func:`noisy_conductances`; a
+    device that conducts like ``R(x)`` then conducts ``G'`` without its state being touched.
+    Draws ``2 * len(memristors)`` normals, as ``rng.standard_normal((2, n))`` would (the
+    relative parts, then the absolute ones). A read of 0 S (the noise floor at zero) is held
+    at 1e-12 of ``G`` (effectively open), so the resistances stay finite."""
+    n = memristors.shape[0]
+    g = np.empty(n)
+    for k in range(n):
+        e = memristors[k]
+        g[k] = _g_of_x(x[e], params[e, 0], params[e, 1])
+    normals = np.empty((2, n))
+    for i in range(2):
+        for k in range(n):
+            normals[i, k] = rng.standard_normal()
+    noisy = noisy_conductances(g, relative, absolute, normals)
+    for k in range(n):
+        e = memristors[k]
+        f = noisy[k] / g[k]
+        if f < 1e-12:
+            f = 1e-12
+        out[e, 0] = params[e, 0] / f
+        out[e, 1] = params[e, 1] / f
 
 
 @njit(cache=True)

@@ -4,8 +4,13 @@ Fabricated memristors of one design differ in their resistance range. memsim mod
 spread as one lognormal factor per memristor that multiplies its R_on and R_off together: the
 device scales as a whole, so R_on < R_off and the ratio R_off / R_on are kept. Both
 :meth:`memsim.Network.with_spread` (a fixed sample, e.g. for a sweep point) and the per-run
-draw of training (:func:`memsim.learn.device_draw`, ``CircuitConfig.d2d_spread``) call
-:func:`d2d_factors`, so the same sigma and generator state give the same devices.
+draw of training (:func:`memsim.learn.device_sample`, ``CircuitConfig.d2d_spread``) call
+:func:`d2d_factors`, so the same sigma and generator state give the same devices;
+:func:`spread_devices` (which :class:`memsim.devices.nonideal.DeviceSpread` and the learner
+use) adds the spread of the initial states. The draw runs once per sample of devices, so it is
+vectorized NumPy, not a numba kernel (``np.exp`` and a scalar ``exp`` may differ by one ulp,
+and one implementation keeps the learner's draws bit-identical across callers); its loop twin
+is :func:`memsim.devices.nonideal_reference.spread_devices_np`.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import numpy as np
 
 from memsim.errors import ParameterError
 
-__all__ = ["d2d_factors", "spread_resistances"]
+__all__ = ["d2d_factors", "spread_devices", "spread_resistances"]
 
 
 def d2d_factors(sigma: float, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -63,3 +68,33 @@ def spread_resistances(params: np.ndarray, memristive: np.ndarray, sigma: float,
     for c in columns:
         out[mem, c] *= factor
     return out
+
+
+def spread_devices(params: np.ndarray, x0: np.ndarray, memristors: np.ndarray, r_sigma: float,
+                   x0_sigma: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Device-to-device spread of a sample of devices: copies of ``params`` (E, N_PARAMS) and
+    ``x0`` (E,).
+
+    The R_on and R_off of each memristor (indices ``memristors``) are multiplied by one
+    :func:`d2d_factors` factor (the ratio R_off / R_on is kept); then each initial state gets
+    ``x0_sigma N(0, 1)`` added and is clipped to [0, 1]. All factors are drawn first, then the
+    states; nothing is drawn for a zero sigma.
+
+    Examples
+    --------
+    >>> p = np.array([[1e3, 1e4], [2e3, 2e4]])
+    >>> q, x = spread_devices(p, np.array([0.5, 0.5]), np.array([0, 1]), 0.1, 0.0,
+    ...                       np.random.default_rng(0))
+    >>> bool(np.allclose(q[:, 1] / q[:, 0], 10.0)), x.tolist()
+    (True, [0.5, 0.5])
+    """
+    mem = np.asarray(memristors, np.int64)
+    out = np.array(params, dtype=float)
+    x = np.array(x0, dtype=float)
+    if r_sigma:
+        factor = d2d_factors(r_sigma, mem.size, rng)
+        out[mem, 0] *= factor
+        out[mem, 1] *= factor
+    if x0_sigma:
+        x[mem] = np.clip(x[mem] + x0_sigma * rng.standard_normal(mem.size), 0.0, 1.0)
+    return out, x

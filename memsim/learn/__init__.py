@@ -10,8 +10,9 @@ the abstract Chialvo-Bak model it comes from.
 """
 
 from memsim.learn.abstract import train_abstract
-from memsim.learn.circuit import device_draw, train
+from memsim.learn.circuit import DeviceSample, device_draw, device_sample, train
 from memsim.learn.config import AbstractConfig, CircuitConfig
+from memsim.learn.protocol import check_switching, protocol_for
 from memsim.learn.result import PHASES, EraResult, Records, TrainResult, wilson_interval
 from memsim.learn.tasks import (
     Task,
@@ -26,15 +27,19 @@ __all__ = [
     "PHASES",
     "AbstractConfig",
     "CircuitConfig",
+    "DeviceSample",
     "EraResult",
     "Records",
     "Task",
     "TrainResult",
     "all_mappings",
     "alternating_task",
+    "check_switching",
     "device_draw",
+    "device_sample",
     "fixed_task",
     "parity_task",
+    "protocol_for",
     "random_task",
     "train",
     "train_abstract",

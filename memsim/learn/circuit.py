@@ -22,35 +22,94 @@ from __future__ import annotations
 import logging
 import time
 import weakref
+from typing import NamedTuple
 
 import numpy as np
 
 from memsim.circuit.network import Network, Role
 from memsim.devices.models import Model
-from memsim.devices.spread import spread_resistances
+from memsim.devices.nonideal import NOT_STUCK
 from memsim.errors import NetworkError, ParameterError, SolverError
 from memsim.learn import kernels as K
 from memsim.learn._seed import Seed, seed_sequence
 from memsim.learn.config import CircuitConfig
+from memsim.learn.protocol import check_switching
 from memsim.learn.result import EraResult, Records, TrainResult
 from memsim.learn.tasks import Task
 
-__all__ = ["device_draw", "kernel_arrays", "train"]
+__all__ = ["DeviceSample", "device_draw", "device_sample", "kernel_arrays", "train"]
 
 log = logging.getLogger(__name__)
 
 _STOPPED = {K.Stop.NONE: None, K.Stop.DEAD_INPUT: "dead_input", K.Stop.NO_PATH: "no_path"}
 
 
+class DeviceSample(NamedTuple):
+    """The devices of one training run (:func:`device_sample`)."""
+
+    model: np.ndarray  # (E,) Model codes; stuck devices are plain resistors
+    params: np.ndarray  # (E, N_PARAMS) with the device-to-device spread
+    x0: np.ndarray  # (E,) initial states (on the levels, if any)
+    stuck: np.ndarray  # (E,) stuck codes: 0 none, 1 ON, 2 OFF
+
+
+# tags of the child streams of the device seed that the faults and the levels draw from
+# (derived, not spawned: spawning is stateful, and a seed must give the same sample twice)
+_STUCK_STREAM, _LEVELS_STREAM = 0x57C, 0x1E7
+
+
+def _child(seed: np.random.SeedSequence, tag: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence(
+        seed.entropy, spawn_key=(*seed.spawn_key, tag), pool_size=seed.pool_size))
+
+
+def device_sample(net: Network, config: CircuitConfig,
+                  seed: np.random.SeedSequence) -> DeviceSample:
+    """The per-run device sample: the device-level nonidealities of ``config``
+    (:attr:`CircuitConfig.nonidealities`) drawn on the devices of ``net``.
+
+    * spread (:class:`~memsim.devices.nonideal.DeviceSpread`): R_on and R_off of every
+      memristor times one lognormal factor ``exp(d2d_spread * N(0, 1))`` (the ratio
+      R_off/R_on is kept; :func:`memsim.devices.spread.spread_devices`, the draw of
+      :meth:`memsim.Network.with_spread`), then ``x0_spread * N(0, 1)`` added to the initial
+      states, clipped to [0, 1]; from ``default_rng(seed)``;
+    * stuck faults (:class:`~memsim.devices.nonideal.StuckFaults`): one uniform per memristor
+      from a child stream of ``seed``; a stuck device becomes a plain resistor at its own
+      (spread) R_on or R_off, with state 0;
+    * levels (:class:`~memsim.devices.nonideal.Levels`): the initial states put on the levels
+      (stochastic rounding from another child stream).
+
+    The faults and levels draw from their own streams, so switching them on does not change
+    the spread of the same seed. Plain resistors keep their values.
+
+    Examples
+    --------
+    >>> import memsim, numpy as np
+    >>> net = memsim.layered([2, 4, 2], device=memsim.devices.preset("pershin2011"))
+    >>> s = device_sample(net, CircuitConfig(stuck_on=0.5), np.random.SeedSequence(0))
+    >>> resistors = s.model == memsim.devices.Model.RESISTOR
+    >>> s.params.shape, int((s.stuck == 1).sum()), int(resistors.sum())
+    ((16, 10), 5, 5)
+    """
+    nonideal = config.nonidealities
+    mem = kernel_arrays(net)[5]
+    params, x0 = nonideal.spread.draw(net.params, net.x0, mem, np.random.default_rng(seed))
+    codes = np.zeros(net.n_edges, np.int64)
+    model = kernel_arrays(net)[1].copy()
+    if config.stuck_on or config.stuck_off:
+        codes[mem] = nonideal.stuck.draw(mem.size, _child(seed, _STUCK_STREAM))
+        model, params = nonideal.stuck.apply(model, params, codes)
+        x0 = np.where(codes != NOT_STUCK, 0.0, x0)
+    if config.levels:
+        keep = mem[codes[mem] == NOT_STUCK]
+        x0 = nonideal.levels.quantize(x0, params, keep, _child(seed, _LEVELS_STREAM))
+    return DeviceSample(model, params, x0, codes)
+
+
 def device_draw(net: Network, config: CircuitConfig,
                 seed: np.random.SeedSequence) -> tuple[np.ndarray, np.ndarray]:
-    """The per-run device sample: parameters with device-to-device spread, initial states.
-
-    R_on and R_off of every memristor are multiplied by one lognormal factor
-    ``exp(d2d_spread * N(0, 1))`` (the ratio R_off/R_on is kept; the draw of
-    :func:`memsim.devices.spread.spread_resistances`, as in :meth:`memsim.Network.with_spread`);
-    initial states get ``x0_spread * N(0, 1)`` added and are clipped to [0, 1]. Plain
-    resistors keep their values.
+    """The parameters and initial states of :func:`device_sample` (without the device
+    models, which change only with stuck faults).
 
     Examples
     --------
@@ -60,13 +119,8 @@ def device_draw(net: Network, config: CircuitConfig,
     >>> p.shape, bool(((x >= 0) & (x <= 1)).all())
     ((16, 10), True)
     """
-    rng = np.random.default_rng(seed)
-    mem = kernel_arrays(net)[5]
-    params = spread_resistances(net.params, net.memristive, config.d2d_spread, rng)
-    x0 = np.array(net.x0, dtype=float)
-    if config.x0_spread:
-        x0[mem] = np.clip(x0[mem] + config.x0_spread * rng.standard_normal(mem.size), 0.0, 1.0)
-    return params, x0
+    sample = device_sample(net, config, seed)
+    return sample.params, sample.x0
 
 
 _PREPARED: weakref.WeakKeyDictionary[Network, tuple[np.ndarray, ...]] = \
@@ -103,12 +157,13 @@ def _check(net: Network, task: Task) -> None:
 
 
 def _train_by_era(net: Network, task: Task, proto: K.Protocol, opts: K.RunOptions,
-                  params: np.ndarray, x0: np.ndarray, rng: np.random.Generator) -> tuple:
+                  model0: np.ndarray, params: np.ndarray, x0: np.ndarray,
+                  rng: np.random.Generator) -> tuple:
     """The kernel era by era (for the progress bar); the later eras are the lookahead of
     the early stop, so the outcome is that of one call."""
     from tqdm.auto import tqdm
 
-    edges, model0, ground, inputs, outputs, _ = kernel_arrays(net)
+    edges, _, ground, inputs, outputs, _ = kernel_arrays(net)
     patterns = np.array(task.patterns, dtype=float)
     parts = []
     state, model = x0, model0
@@ -150,8 +205,9 @@ def train(
         Protocol voltages, durations, noise and pruning (defaults suit ``paper_2x4x2``).
     seed : int, SeedSequence or Generator
         Seeds everything random in the run through one ``SeedSequence``: its first child draws
-        the devices (spread of R_on/R_off and of initial states), its second the dynamics
-        (pattern order, cycle-to-cycle noise, stochastic pruning). Same seed, same run, bit for
+        the devices (:func:`device_sample`: spread of R_on/R_off and of initial states, stuck
+        faults, levels), its second the dynamics (pattern order, cycle-to-cycle noise, read
+        noise, stochastic levels and pruning). Same seed, same run, bit for
         bit.
     max_steps : int, optional
         Step budget per era (default ``config.max_steps``).
@@ -167,7 +223,9 @@ def train(
     Raises
     ------
     ParameterError
-        Bad config, seed or budget.
+        Bad config, seed or budget; or a ``v_inhibit`` or ``v_normalize`` too weak to switch
+        any device of ``net`` (:func:`memsim.learn.check_switching`; scale the protocol with
+        :func:`memsim.learn.protocol_for`).
     NetworkError
         If the network's terminals do not match the task's.
 
@@ -184,21 +242,24 @@ def train(
     if not isinstance(config, CircuitConfig):
         raise ParameterError("config", f"expected a CircuitConfig, got {type(config).__name__}")
     _check(net, task)
+    check_switching(net, config)
     budget = config.max_steps if max_steps is None else max_steps
     if isinstance(budget, bool) or not isinstance(budget, int | np.integer) or budget < 1:
         raise ParameterError("max_steps", f"must be an integer >= 1, got {max_steps!r}")
     ss = seed_sequence(seed)
     dev_seed, dyn_seed = ss.spawn(2)
-    params, x0 = device_draw(net, config, dev_seed)
+    sample = device_sample(net, config, dev_seed)
+    model0, params, x0 = sample.model, sample.params, sample.x0
     rng = np.random.default_rng(dyn_seed)
-    edges, model0, ground, inputs, outputs, _ = kernel_arrays(net)
+    edges, _, ground, inputs, outputs, _ = kernel_arrays(net)
     patterns = np.array(task.patterns, dtype=float)
     eras = task.era_targets
     proto, opts = config.packed(int(budget), record_states)
     start = time.perf_counter()
     try:
         if progress:
-            final = _train_by_era(net, task, proto, opts._replace(run_eras=1), params, x0, rng)
+            final = _train_by_era(net, task, proto, opts._replace(run_eras=1), model0, params,
+                                  x0, rng)
         else:
             final = K.train_circuit(net.n_nodes, edges, model0, params, x0, ground, inputs,
                                     outputs, patterns, eras, proto, opts, rng)
@@ -237,6 +298,7 @@ def train(
         initial_state=x0,
         pruned_at=pruned_at,
         params=params,
+        model=model0,
         net=net,
         wall_time=wall,
         stopped=stopped,

@@ -9,6 +9,14 @@ from typing import Any, Literal
 
 import numpy as np
 
+from memsim.devices.nonideal import (
+    CycleNoise,
+    DeviceSpread,
+    Levels,
+    Nonidealities,
+    ReadNoise,
+    StuckFaults,
+)
 from memsim.errors import ParameterError
 from memsim.learn import kernels as K
 
@@ -35,6 +43,17 @@ def _prob(name: str, value: float) -> None:
 def _count(name: str, value: int, low: int = 1) -> None:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
         raise ParameterError(name, f"must be an integer >= {low}, got {value!r}")
+
+
+# each group of device-level fields and the nonideality that validates it
+_DEVICE_FIELDS: dict[str, Any] = {
+    "c2c_absolute": lambda c: CycleNoise(c.c2c_noise, c.c2c_absolute),
+    "stuck_on": lambda c: StuckFaults(p_on=c.stuck_on),
+    "stuck_off": lambda c: StuckFaults(c.stuck_on, c.stuck_off),
+    "levels": lambda c: Levels(c.levels),
+    "read_noise": lambda c: ReadNoise(relative=c.read_noise),
+    "read_noise_absolute": lambda c: ReadNoise(c.read_noise, c.read_noise_absolute),
+}
 
 
 @dataclass(frozen=True)
@@ -86,18 +105,39 @@ class CircuitConfig:
         Probability that a device found below ``prune_state`` is removed at that check.
         1: deterministic pruning (below 1: stochastic, checked after every pulse).
     c2c_noise : float
-        Cycle-to-cycle noise: each device's state change in a write pulse is multiplied by
-        ``max(0, 1 + c2c_noise * N(0, 1))``; devices that do not move stay put. 0.8: the noise
-        is the search that finds a working set of paths.
+        Cycle-to-cycle noise (dimensionless; ``CycleNoise.relative``): each device's state
+        change in a write pulse is multiplied by ``max(0, 1 + c2c_noise * N(0, 1))``; devices
+        that do not move stay put. 0.8: the noise is the search that finds a working set of
+        paths.
+    c2c_absolute : float
+        Cycle-to-cycle noise added to each moving device's state change, in states
+        (``CycleNoise.absolute``). 0: the measured devices give a relative spread only.
     d2d_spread : float
-        Device-to-device spread drawn per run: R_on and R_off of every memristor times one
-        lognormal factor of log-standard-deviation ``d2d_spread``
-        (:func:`memsim.devices.spread.d2d_factors`). 0.1: breaks the symmetry of identical
-        devices.
+        Device-to-device spread drawn per run (``DeviceSpread.r_sigma``, log-sd): R_on and
+        R_off of every memristor times one lognormal factor of log-standard-deviation
+        ``d2d_spread`` (:func:`memsim.devices.spread.d2d_factors`). 0.1: breaks the symmetry
+        of identical devices.
     x0_spread : float
         Standard deviation of the initial states around the network's ``x0`` (clipped to
-        [0, 1]), drawn per run. 0.1: without spread the two outputs of a symmetric network
-        draw the same current.
+        [0, 1]), drawn per run (``DeviceSpread.x0_sigma``, states). 0.1: without spread the
+        two outputs of a symmetric network draw the same current.
+    stuck_on, stuck_off : float
+        Probabilities that a memristor is stuck ON / OFF for the run (``StuckFaults``), drawn
+        per run: it becomes a plain resistor at its own (spread) R_on / R_off, is never
+        written and never pruned. 0: the idealized devices have no faults.
+    levels : int
+        Programmable conductance levels (``Levels.n``): the initial states and the state after
+        every write are put on ``levels`` levels evenly spaced in conductance over each
+        device's window. 0: continuous states.
+    levels_stochastic : bool
+        Round onto the levels stochastically (unbiased in conductance) instead of to the
+        nearest level. False: nearest, as a program-and-verify write gives.
+    read_noise : float
+        Relative read noise (``ReadNoise.relative``, dimensionless): every read sees each
+        memristor's conductance times ``1 + read_noise * N(0, 1)``, drawn per read; the
+        states are not touched. 0: noiseless reads.
+    read_noise_absolute : float
+        Absolute read noise (``ReadNoise.absolute``), S. 0.
     min_current : float
         An output wins only if its current exceeds this, A; if none does the answer is "none"
         (winner -1, a mistake without inhibition). 0: any current wins.
@@ -143,8 +183,15 @@ class CircuitConfig:
     prune_state: float | None = 0.01
     prune_probability: float = 1.0
     c2c_noise: float = 0.8
+    c2c_absolute: float = 0.0
     d2d_spread: float = 0.1
     x0_spread: float = 0.1
+    stuck_on: float = 0.0
+    stuck_off: float = 0.0
+    levels: int = 0
+    levels_stochastic: bool = False
+    read_noise: float = 0.0
+    read_noise_absolute: float = 0.0
     min_current: float = 0.0
     max_steps: int = 400
     shuffle: bool = True
@@ -187,12 +234,74 @@ class CircuitConfig:
         _nonneg("c2c_noise", self.c2c_noise, "")
         _nonneg("d2d_spread", self.d2d_spread, "")
         _nonneg("x0_spread", self.x0_spread, "")
+        if not isinstance(self.levels_stochastic, bool):
+            raise ParameterError("levels_stochastic", f"must be True or False, got "
+                                 f"{self.levels_stochastic!r}")
+        for name, make in _DEVICE_FIELDS.items():
+            try:
+                make(self)
+            except ParameterError as exc:
+                raise ParameterError(name, str(exc).split(": ", 1)[-1]) from None
         _nonneg("min_current", self.min_current, "A")
         _count("max_steps", self.max_steps)
 
     def replace(self, **changes: Any) -> CircuitConfig:
         """A copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)
+
+    @property
+    def nonidealities(self) -> Nonidealities:
+        """The device-level nonidealities this protocol trains with, as the instances of
+        :mod:`memsim.devices.nonideal` that implement them (no retention drift: a training
+        run lasts milliseconds of pulses).
+
+        >>> CircuitConfig().nonidealities.spread
+        DeviceSpread(r_sigma=0.1, x0_sigma=0.1)
+        """
+        return Nonidealities(spread=DeviceSpread(self.d2d_spread, self.x0_spread),
+                             cycle=CycleNoise(self.c2c_noise, self.c2c_absolute),
+                             stuck=StuckFaults(self.stuck_on, self.stuck_off),
+                             read=ReadNoise(self.read_noise, self.read_noise_absolute),
+                             levels=Levels(self.levels, stochastic=self.levels_stochastic))
+
+    def with_nonidealities(self, nonideal: Nonidealities, *, x0_spread: float | None = None
+                           ) -> CircuitConfig:
+        """This protocol with the device-level nonidealities of ``nonideal`` (e.g. those
+        measured, :func:`memsim.measure.statistics.measured_nonidealities`).
+
+        Spread, cycle-to-cycle noise, stuck faults, read noise and levels replace this
+        config's; ``x0_spread`` keeps this config's value unless given (measurements give the
+        spread of programmed states, not of a network's initial ones), and retention drift is
+        not used (a training run lasts milliseconds).
+
+        Raises
+        ------
+        ParameterError
+            For what the learner cannot carry: stuck devices at given resistances
+            (``StuckFaults.r_on`` / ``r_off``) or levels at given conductances
+            (``Levels.g_low`` / ``g_high``); their defaults, the device's own window, work.
+
+        Examples
+        --------
+        >>> from memsim.devices.nonideal import Nonidealities, StuckFaults
+        >>> c = CircuitConfig().with_nonidealities(Nonidealities(stuck=StuckFaults(p_on=0.04)))
+        >>> c.stuck_on, c.c2c_noise, c.x0_spread
+        (0.04, 0.0, 0.1)
+        """
+        n = nonideal
+        if n.stuck.r_on is not None or n.stuck.r_off is not None:
+            raise ParameterError("stuck", "the learner sticks devices at their own R_on / "
+                                 "R_off; leave StuckFaults.r_on and r_off at None")
+        if n.levels.g_low is not None or n.levels.g_high is not None:
+            raise ParameterError("levels", "the learner spaces levels over each device's "
+                                 "window; leave Levels.g_low and g_high at None")
+        return self.replace(
+            d2d_spread=n.spread.r_sigma,
+            x0_spread=self.x0_spread if x0_spread is None else x0_spread,
+            c2c_noise=n.cycle.relative, c2c_absolute=n.cycle.absolute,
+            stuck_on=n.stuck.p_on, stuck_off=n.stuck.p_off,
+            read_noise=n.read.relative, read_noise_absolute=n.read.absolute,
+            levels=int(n.levels.n), levels_stochastic=bool(n.levels.stochastic))
 
     def packed(self, max_steps: int, record_states: bool) -> tuple[K.Protocol, K.RunOptions]:
         """What :func:`memsim.learn.kernels.train_circuit` reads: the protocol and the run
@@ -203,6 +312,9 @@ class CircuitConfig:
             v_normalize=float(self.v_normalize), t_normalize=float(self.t_normalize),
             prune_state=-1.0 if self.prune_state is None else float(self.prune_state),
             prune_probability=float(self.prune_probability), c2c_noise=float(self.c2c_noise),
+            c2c_absolute=float(self.c2c_absolute), levels=int(self.levels),
+            levels_stochastic=bool(self.levels_stochastic),
+            read_relative=float(self.read_noise), read_absolute=float(self.read_noise_absolute),
             min_current=float(self.min_current),
             pulse_tol=-1.0 if self.pulse_tol is None else float(self.pulse_tol),
             event_tol=float(self.event_tol), substeps=int(self.substeps),

@@ -7,8 +7,11 @@ the wrong winner grounded, negative bias on the active inputs) and a *normalizat
 :func:`memsim.solve.pulse.integrate_pulse`: the device law of :mod:`memsim.devices`, the block
 solves of :mod:`memsim.solve.linalg`, the node roles of :mod:`memsim.solve.topology`. A read
 is a pulse too: below threshold its rates are exactly zero, so it is one solve and changes
-nothing. After each write pulse cycle-to-cycle noise scales every device's state change, and
-devices at (near) R_off are pruned. Work arrays are allocated once per run.
+nothing. After each write pulse cycle-to-cycle noise scales every device's state change (and
+puts the states on the device's levels, if it has a finite number), and devices at (near)
+R_off are pruned; with read noise every read sees noisy conductances. The nonidealities are
+the kernels of :mod:`memsim.devices.nonideal`; stuck devices arrive as plain resistors. Work
+arrays are allocated once per run.
 
 Randomness enters as a ``numpy.random.Generator`` passed into the kernel (numba draws the same
 stream as NumPy). The plain-NumPy twin is :func:`memsim.learn.reference.train_circuit_np`.
@@ -22,9 +25,9 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from memsim.devices.kernels import clip_unit
 from memsim.devices.kernels import rate as exact_rate
 from memsim.devices.models import Model
+from memsim.devices.nonideal import cycle_update_into, quantize_into, read_params_into
 from memsim.learn.extremal import shuffle_order, train_extremal
 from memsim.solve.linalg import block_plan, nodal_work, plan_blocks, terminal_currents
 from memsim.solve.pulse import pulse, pulse_arrays, pulse_work, with_parts
@@ -89,7 +92,12 @@ class Protocol(NamedTuple):
     t_normalize: float
     prune_state: float  # < 0: no pruning
     prune_probability: float
-    c2c_noise: float
+    c2c_noise: float  # CycleNoise.relative
+    c2c_absolute: float  # CycleNoise.absolute, states
+    levels: int  # Levels.n (0: continuous)
+    levels_stochastic: bool
+    read_relative: float  # ReadNoise.relative
+    read_absolute: float  # ReadNoise.absolute, S
     min_current: float
     pulse_tol: float  # <= 0: fixed-step RK4
     event_tol: float
@@ -227,18 +235,44 @@ def _winner(iout, min_current):
 
 
 @njit(cache=True)
-def _noisy_update(x_old, x_new, sigma, rng):
-    """Cycle-to-cycle noise, in place on ``x_new``: each device's change scaled by
-    ``max(0, 1 + sigma N(0, 1))`` (one draw per device that moved, in edge order)."""
-    if sigma <= 0.0:
-        return
-    for e in range(x_old.shape[0]):
-        d = x_new[e] - x_old[e]
-        if d != 0.0:
-            f = 1.0 + sigma * rng.standard_normal()
-            if f < 0.0:
-                f = 0.0
-            x_new[e] = clip_unit(x_old[e] + d * f)
+def _writable(model, params):
+    """Indices of the edges the write nonidealities act on: not plain resistors (stuck devices
+    are resistors) and with a device window ``0 < R_on < R_off``. Pruned devices stay in the
+    set, so the number of draws per write does not depend on how the run is split into calls
+    (:func:`memsim.learn.circuit.train` with a progress bar passes pruned devices as open)."""
+    n = 0
+    keep = np.zeros(model.shape[0], np.bool_)
+    for e in range(model.shape[0]):
+        if model[e] != Model.RESISTOR and 0.0 < params[e, 0] < params[e, 1]:
+            keep[e] = True
+            n += 1
+    out = np.empty(n, np.int64)
+    n = 0
+    for e in range(model.shape[0]):
+        if keep[e]:
+            out[n] = e
+            n += 1
+    return out
+
+
+@njit(cache=True)
+def _read_view(params, x, memristors, proto, rng, out):
+    """The parameters a read sees: ``params`` itself for noiseless reads (nothing drawn), else
+    ``out`` filled by :func:`memsim.devices.nonideal.read_params_into`."""
+    if proto.read_relative <= 0.0 and proto.read_absolute <= 0.0:
+        return params
+    read_params_into(params, x, memristors, proto.read_relative, proto.read_absolute, rng, out)
+    return out
+
+
+@njit(cache=True)
+def _after_write(x_old, x_new, params, memristors, proto, rng):
+    """The device-level nonidealities of a write, in place on ``x_new``: cycle-to-cycle noise
+    (:func:`memsim.devices.nonideal.cycle_update_into`), then the levels
+    (:func:`memsim.devices.nonideal.quantize_into`) of the writable ``memristors``."""
+    cycle_update_into(x_old, x_new, proto.c2c_noise, proto.c2c_absolute, rng)
+    quantize_into(x_new, params, memristors, proto.levels, 0.0, 0.0,
+                  proto.levels_stochastic, rng)
 
 
 @njit(cache=True)
@@ -355,6 +389,8 @@ def train_circuit(n_nodes, edges, model0, params, x0, ground_nodes, in_nodes, ou
     pruned_at = np.full(ne, -1, np.int64)
     x = x0.copy()
     xn = np.empty(ne)
+    writable = _writable(model, params)
+    read_params = params.copy()  # the parameters a noisy read sees
     run = _Run(np.zeros(n_nodes, np.bool_), np.zeros(n_nodes), np.zeros(n_nodes, np.int64),
                np.zeros(n_nodes, np.int64), np.zeros(n_nodes, np.int64),
                np.zeros(n_nodes, np.bool_), np.zeros(n_nodes), np.zeros(ne),
@@ -403,8 +439,9 @@ def train_circuit(n_nodes, edges, model0, params, x0, ground_nodes, in_nodes, ou
                 # read
                 _set_terminals(pat, proto.v_read, inactive, in_nodes, out_nodes, all_grounded,
                                ground_nodes, run.fixed, run.value)
+                seen = _read_view(params, x, writable, proto, rng, read_params)
                 work, e_read, power = _apply(run, work, plans, p, x, xn, proto.t_read, proto,
-                                             edges, model, params, live, ptr, nbr, nbr_edge)
+                                             edges, model, seen, live, ptr, nbr, nbr_edge)
                 terminal_currents(run.v0, run.g0, edges, out_nodes, all_grounded, in_nodes,
                                   in_driven, run.leave, iout, run.iin)
                 x, xn = xn, x
@@ -424,7 +461,7 @@ def train_circuit(n_nodes, edges, model0, params, x0, ground_nodes, in_nodes, ou
                         work, e_inh, _ = _apply(run, work, plans, inhibit_slot, x, xn,
                                                 proto.t_inhibit, proto, edges, model, params,
                                                 live, ptr, nbr, nbr_edge)
-                        _noisy_update(x, xn, proto.c2c_noise, rng)
+                        _after_write(x, xn, params, writable, proto, rng)
                         x, xn = xn, x
                         n_cut += _prune(x, model, live, pruned_at, t, proto.prune_state,
                                         proto.prune_probability, rng, run.live_version)
@@ -433,7 +470,7 @@ def train_circuit(n_nodes, edges, model0, params, x0, ground_nodes, in_nodes, ou
                     work, e_norm, _ = _apply(run, work, plans, normalize_slot, x, xn,
                                              proto.t_normalize, proto, edges, model, params,
                                              live, ptr, nbr, nbr_edge)
-                    _noisy_update(x, xn, proto.c2c_noise, rng)
+                    _after_write(x, xn, params, writable, proto, rng)
                     x, xn = xn, x
                     n_cut += _prune(x, model, live, pruned_at, t, proto.prune_state,
                                     proto.prune_probability, rng, run.live_version)
@@ -469,8 +506,9 @@ def train_circuit(n_nodes, edges, model0, params, x0, ground_nodes, in_nodes, ou
     for p in range(n_pat):
         _set_terminals(patterns[p], proto.v_read, inactive, in_nodes, out_nodes, all_grounded,
                        ground_nodes, run.fixed, run.value)
-        work, _, _ = _apply(run, work, plans, p, x, xn, 0.0, proto, edges, model, params,
-                            live, ptr, nbr, nbr_edge)
+        seen = _read_view(params, x, writable, proto, rng, read_params)
+        work, _, _ = _apply(run, work, plans, p, x, xn, 0.0, proto, edges, model, seen, live,
+                            ptr, nbr, nbr_edge)
         terminal_currents(run.v0, run.g0, edges, out_nodes, all_grounded, in_nodes,
                           in_driven, run.leave, iout, run.iin)
         if _winner(iout, proto.min_current) == targets[p]:

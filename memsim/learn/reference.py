@@ -14,6 +14,11 @@ from scipy.sparse.csgraph import connected_components
 
 from memsim.circuit.network import Network
 from memsim.devices.models import Model
+from memsim.devices.nonideal_reference import (
+    cycle_update_np,
+    noisy_conductances_np,
+    quantize_states_np,
+)
 from memsim.devices.reference import conductances_np
 from memsim.learn.config import CircuitConfig
 from memsim.solve.reference import pulse_np
@@ -21,14 +26,32 @@ from memsim.solve.reference import pulse_np
 __all__ = ["hopeless_np", "pulse_np", "train_circuit_np", "train_extremal_np"]
 
 
-def _noisy(x_old: np.ndarray, x_new: np.ndarray, sigma: float, rng: np.random.Generator):
-    if sigma <= 0:
-        return x_new
-    out = x_new.copy()
-    for e in np.flatnonzero(x_new != x_old):
-        f = max(0.0, 1.0 + sigma * rng.standard_normal())
-        out[e] = np.clip(x_old[e] + (x_new[e] - x_old[e]) * f, 0.0, 1.0)
+def _writable_np(model: np.ndarray, params: np.ndarray) -> np.ndarray:
+    return np.flatnonzero((model != Model.RESISTOR) & (params[:, 0] > 0)
+                          & (params[:, 0] < params[:, 1]))
+
+
+def _after_write_np(x_old: np.ndarray, x_new: np.ndarray, params: np.ndarray,
+                    writable: np.ndarray, c: CircuitConfig, rng: np.random.Generator
+                    ) -> np.ndarray:
+    out = cycle_update_np(x_old, x_new, c.c2c_noise, c.c2c_absolute, rng)
+    if c.levels:
+        u = np.array([rng.random() for _ in writable]) if c.levels_stochastic else np.zeros(0)
+        out = quantize_states_np(out, params, writable, c.levels, 0.0, 0.0, u)
     return out
+
+
+def _read_params_np(params: np.ndarray, x: np.ndarray, writable: np.ndarray,
+                    c: CircuitConfig, rng: np.random.Generator) -> np.ndarray:
+    p = params.copy()
+    r_on, r_off = params[writable, 0], params[writable, 1]
+    g = 1.0 / (r_off - x[writable] * (r_off - r_on))
+    noisy = noisy_conductances_np(g, c.read_noise, c.read_noise_absolute,
+                                  rng.standard_normal((2, writable.size)))
+    f = np.maximum(noisy / g, 1e-12)
+    p[writable, 0] = r_on / f
+    p[writable, 1] = r_off / f
+    return p
 
 
 def hopeless_np(net: Network, model: np.ndarray, patterns: np.ndarray,
@@ -60,12 +83,16 @@ def hopeless_np(net: Network, model: np.ndarray, patterns: np.ndarray,
 
 def train_circuit_np(net: Network, params: np.ndarray, x0: np.ndarray, patterns: np.ndarray,
                      era_targets: np.ndarray, config: CircuitConfig, max_steps: int,
-                     rng: np.random.Generator) -> dict:
-    """Twin of :func:`memsim.learn.kernels.train_circuit` (records as a dict)."""
+                     rng: np.random.Generator, model: np.ndarray | None = None) -> dict:
+    """Twin of :func:`memsim.learn.kernels.train_circuit` (records as a dict); ``model``:
+    the run's device models (default the network's; stuck devices are resistors)."""
     c = config
     tol = -1.0 if c.pulse_tol is None else c.pulse_tol
-    cur = net.with_params(params)
+    cur = net.with_params(params) if model is None else \
+        net.replace(model=np.asarray(model), params=np.asarray(params, float))
     model = cur.model.copy()
+    writable = _writable_np(model, cur.params)
+    noisy_reads = c.read_noise > 0 or c.read_noise_absolute > 0
     x = x0.copy()
     n_in, n_out = len(net.inputs), len(net.outputs)
     pruned_at = np.full(net.n_edges, -1)
@@ -117,7 +144,11 @@ def train_circuit_np(net: Network, params: np.ndarray, x0: np.ndarray, patterns:
                 cut = False
                 active = pat != 0
                 v_read = np.where(active, c.v_read * pat, 0.0)
-                x_new, e_read, res = pulse_np(cur, x, v_read, inactive_driven(active),
+                reader = cur
+                if noisy_reads:
+                    reader = cur.replace(params=_read_params_np(cur.params, x, writable, c,
+                                                                rng))
+                x_new, e_read, res = pulse_np(reader, x, v_read, inactive_driven(active),
                                               np.ones(n_out, bool), c.t_read, c.substeps, tol,
                                               c.event_tol)
                 iout = res.output_currents
@@ -135,12 +166,12 @@ def train_circuit_np(net: Network, params: np.ndarray, x0: np.ndarray, patterns:
                         xn, e_inh, _ = pulse_np(cur, x, np.where(active, c.v_inhibit * pat, 0.0),
                                                 inactive_driven(active), only, c.t_inhibit,
                                                 c.substeps, tol, c.event_tol)
-                        x = _noisy(x, xn, c.c2c_noise, rng)
+                        x = _after_write_np(x, xn, cur.params, writable, c, rng)
                         cut |= prune(x)
                     xn, e_norm, _ = pulse_np(cur, x, np.full(n_in, c.v_normalize),
                                              np.ones(n_in, bool), np.ones(n_out, bool),
                                              c.t_normalize, c.substeps, tol, c.event_tol)
-                    x = _noisy(x, xn, c.c2c_noise, rng)
+                    x = _after_write_np(x, xn, cur.params, writable, c, rng)
                     cut |= prune(x)
                 for key, val in (("pattern", p), ("winner", w), ("correct", ok), ("era", era),
                                  ("iout", iout), ("energy", [e_read, e_inh, e_norm]),

@@ -141,6 +141,9 @@ class TrainResult:
         Device states at the start, after the per-run initial-state spread.
     params : (E, N_PARAMS) or None
         Device parameters of the run, after the per-run device-to-device spread.
+    model : (E,) or None
+        Device models of the run: the network's, with stuck devices as plain resistors
+        (:func:`memsim.learn.device_sample`); None for the abstract model.
     weights : tuple of arrays or None
         Final weight matrices (abstract model).
     net, task, config, seed
@@ -170,6 +173,11 @@ class TrainResult:
     net: Any = field(default=None, repr=False)
     wall_time: float = 0.0
     stopped: str | None = None
+    model: np.ndarray | None = None
+
+    @property
+    def _model(self) -> np.ndarray:
+        return self.net.model if self.model is None else self.model
 
     @property
     def n_mistakes(self) -> int:
@@ -193,7 +201,9 @@ class TrainResult:
         """
         if self.net is None or self.final_state is None:
             raise ParameterError("net", "an abstract-model result has no circuit")
-        net = self.net.with_params(self.params).replace(x0=self.final_state)
+        net = self.net.with_params(self.params) if self.model is None else \
+            self.net.replace(model=self.model, params=np.asarray(self.params, float))
+        net = net.replace(x0=self.final_state)
         return net.pruned(self.pruned) if self.pruned is not None else net
 
     def conductances(self) -> np.ndarray:
@@ -210,7 +220,7 @@ class TrainResult:
         from memsim.devices.kernels import conductances
 
         xs = np.vstack([self.initial_state[None, :], self.records.states])
-        out = np.stack([conductances(self.net.model, x, self.params) for x in xs])
+        out = np.stack([conductances(self._model, x, self.params) for x in xs])
         if self.pruned_at is not None:
             for e in np.flatnonzero(self.pruned_at >= 0):
                 out[int(self.pruned_at[e]) + 1:, e] = 0.0  # open from the step it was cut on

@@ -87,15 +87,19 @@ class TileConfig:
         ADC full scale in rule units (outputs beyond it clip).
     read_noise : float
         Standard deviation of additive output noise, in units of ``w_max * x_max`` (the
-        signal of one fully programmed pair at full input).
+        signal of one fully programmed pair at full input). A tile-level noise of the
+        periphery, not the per-device ``ReadNoise`` of :mod:`memsim.devices.nonideal`.
     c2c : float
         Cycle-to-cycle noise: each pulse's effective width is scaled by ``1 + c2c * N(0, 1)``
-        (floored at 0), so the spread passes through the device law and its bounds.
+        (floored at 0), so the spread passes through the device law and its bounds (a noise
+        on the pulse, where the learner's ``CycleNoise`` acts on the state change).
     d2d : float
         Device-to-device spread: lognormal sigma of each device's R_on and R_off (one factor
-        per device, so its on/off ratio is kept).
+        per device, so its on/off ratio is kept): ``DeviceSpread.r_sigma``, drawn by
+        :func:`memsim.devices.spread.d2d_factors` as everywhere.
     stuck_on, stuck_off : float
-        Fractions of devices stuck at ON / OFF (never move).
+        Fractions of devices stuck at ON / OFF (never move): ``StuckFaults.p_on`` /
+        ``p_off``, drawn by :meth:`memsim.devices.nonideal.StuckFaults.draw`.
     substeps : int
         Classical RK4 steps per programming pulse (exact for the threshold model, whose rate
         does not depend on the state; 4 keeps windowed models within ~1e-7 of the adaptive

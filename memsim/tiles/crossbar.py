@@ -36,7 +36,9 @@ import numpy as np
 from memsim.circuit import Network, crossbar
 from memsim.devices.kernels import conductances, rates, states_for_conductances
 from memsim.devices.models import N_PARAMS
+from memsim.devices.nonideal import STUCK_OFF, STUCK_ON, StuckFaults
 from memsim.devices.retention import relax_conductances, retention_factor
+from memsim.devices.spread import d2d_factors
 from memsim.errors import ParameterError
 from memsim.solve.dc import solve_dc
 from memsim.tiles.base import WeightStats, as_batch
@@ -106,8 +108,8 @@ class CrossbarTile:
         nominal = cfg.device.row()
         code = int(cfg.device.model)
         params = self._cells(cells, nominal, cols)
-        if cfg.d2d > 0:
-            params[:, :2] *= np.exp(spread.normal(0.0, cfg.d2d, params.shape[0]))[:, None]
+        if cfg.d2d > 0:  # the device-level spread (DeviceSpread.r_sigma), one definition
+            params[:, :2] *= d2d_factors(cfg.d2d, params.shape[0], spread)[:, None]
         self._params = params
         self._model = np.full(params.shape[0], code, dtype=np.int64)
         self._nominal = np.broadcast_to(nominal, params.shape).copy()
@@ -127,9 +129,9 @@ class CrossbarTile:
         full[self._dev] = params
         self.network: Network = net.with_params(full)
 
-        u = np.asarray(faults.random(params.shape[0]))
-        self._stuck_on: np.ndarray = u < cfg.stuck_on
-        self._stuck_off: np.ndarray = (u >= cfg.stuck_on) & (u < cfg.stuck_on + cfg.stuck_off)
+        codes = StuckFaults(cfg.stuck_on, cfg.stuck_off).draw(params.shape[0], faults)
+        self._stuck_on: np.ndarray = codes == STUCK_ON
+        self._stuck_off: np.ndarray = codes == STUCK_OFF
         self._stuck: np.ndarray = self._stuck_on | self._stuck_off
         d = np.clip(w0, -cfg.w_max, cfg.w_max) / cfg.w_max * self.g_window
         centre = np.maximum(self.g_ref, g_min + np.abs(d) / 2)  # both devices inside
