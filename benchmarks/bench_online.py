@@ -24,6 +24,9 @@ model trained on crossbar tiles of a preset (``--preset``) against float weights
 bounds and unbounded floats, same seed. Each layer's tile maps its ``w_max`` (the largest
 weight of the float-trained network, seed 0) to the full differential swing.
 
+Part ``volatile`` (not in ``all``): the hybrid model with its local trace P in float and on a
+``volatile64`` tile, whose devices' retention (tau = 100 ms, 1 ms per step) is P's decay.
+
     .venv/bin/python benchmarks/bench_online.py [--part all] [--seeds 3] [--sizes 8 16 32 64]
 """
 
@@ -236,10 +239,42 @@ def part_tiles(seeds: list[int], preset: str) -> None:
     print(f"\n({load()})")
 
 
+def part_volatile(seeds: list[int], preset: str = "volatile64") -> None:
+    """The hybrid model with its trace P in float (exponential decay 0.99 per step) and on a
+    tile of volatile devices whose retention over 1 ms per step is the decay."""
+    from memsim.rules.online.run import HybridRun
+
+    print(f"\n## Hybrid: P float vs P on a {preset} tile, seeds {seeds} ({load()})\n")
+    print("| P store | decay per step | test accuracy (mean ± sd) | per seed | trace frozen "
+          "| P pulses | s per run |")
+    print("|---|---|---|---|---|---|---|")
+    spikes = digit_sequences("spikes")
+    for store in ("float", preset):
+        accs, frozen, pulses, decay_kept = [], [], 0, HybridRun().layer.decay
+        t0 = time.perf_counter()
+        for s in seeds:
+            cfg = HybridRun(p_store=store)
+            tile, decay, cfg = cfg.trace_store(spikes.n_in, cfg.n_hidden, s)
+            decay_kept = cfg.layer.decay
+            res = train_hybrid(spikes, cfg, seed=s, stores=None if tile is None else
+                               {"p": tile}, decay=decay, progress=False)
+            accs.append(res.test_accuracy)
+            pulses += res.net.p.stats.pulses
+            # The trace's share of the result: the same net with P held where training left it.
+            frozen.append(float((res.net.predict(spikes.x_test, plastic=False)
+                                 == spikes.y_test).mean()))
+        dt = (time.perf_counter() - t0) / len(seeds)
+        print(f"| {store} | {decay_kept:.5f} | {mean_std(accs)} | "
+              f"{', '.join(f'{a:.3f}' for a in accs)} | {mean_std(frozen)} | "
+              f"{pulses // len(seeds)} | {dt:.0f} |", flush=True)
+    print(f"\n({load()})")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--part", default="all",
-                    choices=["all", "scaling", "accuracy", "faults", "continual", "tiles"])
+                    choices=["all", "scaling", "accuracy", "faults", "continual", "tiles",
+                             "volatile"])
     ap.add_argument("--preset", default="rram64", help="tile preset of --part tiles")
     ap.add_argument("--seeds", type=int, default=3, help="training seeds (default: 3)")
     ap.add_argument("--fault-seeds", type=int, default=3, help="fault patterns per model")
@@ -263,6 +298,8 @@ def main() -> None:
         part_continual(seeds)
     if args.part == "tiles":
         part_tiles(seeds, args.preset)
+    if args.part == "volatile":
+        part_volatile(seeds)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ examples:
   memsim rule eprop                                 e-prop, recurrent LIF, digit rows as time
   memsim rule eprop --set method=rtrl --set n_hidden=16 --small      exact RTRL
   memsim rule hybrid --set task=faults              stuck-at faults, then local plasticity
+  memsim rule hybrid --set p_store=volatile64       trace P on volatile devices (tau 100 ms)
 
 --hardware is float or a tile preset ({presets}); --tile changes any field of
 memsim.tiles.TileConfig (levels, r_line, read_noise, c2c, stuck_on, ...), --set any field of

@@ -57,7 +57,8 @@ RULES: dict[str, Rule] = {
                   "(--set method=rtrl, feedback=symmetric, encoding=spikes)",
                   EpropRun, run_eprop, 20, {"n_hidden": 30}),
     "hybrid": Rule("hybrid", "hybrid global-local plasticity, W by BPTT plus a meta-learned "
-                   "Hebbian trace (--set task=faults|continual)",
+                   "Hebbian trace (--set task=faults|continual; p_store=volatile64: the trace on "
+                   "volatile devices)",
                    HybridRun, run_hybrid, 15, {"n_hidden": 48}),
 }
 """Rules by name."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from memsim.devices.models import VTEAM, Device, Threshold, Window
+from memsim.devices.retention import check_tau
 from memsim.errors import ParameterError
 
 __all__ = ["RRAM", "TILE_PRESETS", "VTEAM_ASYMMETRIC", "TileConfig", "tile_preset"]
@@ -103,6 +104,12 @@ class TileConfig:
         Classical RK4 steps per programming pulse (exact for the threshold model, whose rate
         does not depend on the state; 4 keeps windowed models within ~1e-7 of the adaptive
         transient).
+    retention_tau : float or None
+        Retention time constant in seconds of volatile devices: left alone, every device's
+        conductance relaxes towards the reference conductance ``1/sqrt(R_on R_off)`` as
+        ``exp(-t / tau)`` (:mod:`memsim.devices.retention`; advanced by
+        :meth:`~memsim.tiles.CrossbarTile.relax`). Default None: non-volatile devices, which
+        keep their state between writes.
 
     Raises
     ------
@@ -136,6 +143,7 @@ class TileConfig:
     stuck_on: float = 0.0
     stuck_off: float = 0.0
     substeps: int = 4
+    retention_tau: float | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.device, Device) or not self.device.memristive:
@@ -164,6 +172,7 @@ class TileConfig:
             value = getattr(self, name)
             if value is not None:
                 _whole(name, value, 2)
+        check_tau(self.retention_tau)
 
     def replace(self, **changes: object) -> TileConfig:
         """A copy with some fields changed (validated again)."""
@@ -202,6 +211,12 @@ TILE_PRESETS: dict[str, tuple[TileConfig, str]] = {
         TileConfig(device=VTEAM_ASYMMETRIC, v_write=0.8, scheme="v/2"),
         "asymmetric, soft-bounded VTEAM devices (RESET twice as fast as SET), 64 levels, V/2 "
         "writes at 0.8 V (0.4 V half-select, below the 0.5 V thresholds).",
+    ),
+    "volatile64": (
+        TileConfig(r_line=0.0, retention_tau=0.1),
+        "rram64 with volatile devices (conductance relaxing to the reference with tau = 100 "
+        "ms: 0.990 of a weight survives a 1 ms step, the hybrid trace's decay per step) and "
+        "ideal lines, for the hybrid model's local trace P.",
     ),
 }
 """Named tile configurations: (config, description)."""

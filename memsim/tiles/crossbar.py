@@ -37,6 +37,7 @@ from memsim.circuit import Network, crossbar
 from memsim.devices.kernels import conductances, rates, states_for_conductances
 from memsim.devices.models import N_PARAMS
 from memsim.devices.nonideal import STUCK_OFF, STUCK_ON, StuckFaults
+from memsim.devices.retention import relax_conductances, retention_factor
 from memsim.devices.spread import d2d_factors
 from memsim.errors import ParameterError
 from memsim.solve.dc import solve_dc
@@ -297,6 +298,27 @@ class CrossbarTile:
         self._transfer = None
         self._direct = 0
         self.stats.updates += 1
+
+    def relax(self, seconds: float) -> None:
+        """Leave the tile alone for ``seconds``: volatile devices (``config.retention_tau``)
+        relax towards the reference conductance (:mod:`memsim.devices.retention`), so every
+        weight keeps ``exp(-seconds / tau)`` of itself; stuck devices and non-volatile tiles
+        do not move. No pulses: this is the devices' own retention loss.
+
+        Raises
+        ------
+        ParameterError
+            If ``seconds`` is negative or not finite.
+        """
+        f = retention_factor(seconds, self.config.retention_tau)
+        if f == 1.0:
+            return
+        g = conductances(self._model, self._x, self._params)
+        g = relax_conductances(g, self.g_ref, seconds, self.config.retention_tau)
+        free = ~self._stuck
+        self._x[free] = states_for_conductances(self._params[free], g[free])
+        self._transfer = None
+        self._direct = 0
 
     # ------------------------------------------------------------------ writes
     def _pulse_counts(self, want: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -45,6 +45,7 @@ from memsim.rules.online.plasticity import (
     ExponentialDecay,
     HybridConfig,
     HybridNet,
+    RetentionDecay,
     StuckAtWeights,
     stuck_at,
 )
@@ -62,6 +63,7 @@ __all__ = [
     "OnlineLearner",
     "OnlineResult",
     "RecurrentLIF",
+    "RetentionDecay",
     "SequenceData",
     "StuckAtWeights",
     "accuracy",

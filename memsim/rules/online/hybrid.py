@@ -28,7 +28,14 @@ from memsim.rules.online.autodiff import require_jax, spike_fn
 from memsim.rules.online.eprop import TRAIN_PROBE
 from memsim.rules.online.lif import LIFConfig
 from memsim.rules.online.optim import Adam
-from memsim.rules.online.plasticity import Decay, HybridConfig, HybridNet, stuck_at
+from memsim.rules.online.plasticity import (
+    Decay,
+    ExponentialDecay,
+    HybridConfig,
+    HybridNet,
+    RetentionDecay,
+    stuck_at,
+)
 from memsim.tiles import FloatWeights, WeightStore
 
 __all__ = ["HybridResult", "HybridTraining", "continual", "fault_tolerance", "hybrid_loss",
@@ -298,10 +305,14 @@ def fault_tolerance(result: HybridResult, data: SequenceData, *, fraction: float
     p_trained = net.p.weights()
     lay = net.config
 
+    # The copies' trace is float: a volatile tile's forgetting becomes the exponential it
+    # implies (``lay.decay``, which training assumed too).
+    decay = ExponentialDecay(lay.decay) if isinstance(net.decay, RetentionDecay) else net.decay
+
     def copy(w_store: WeightStore) -> HybridNet:
         p = FloatWeights(p_trained, w_min=-lay.p_max, w_max=lay.p_max)
         return HybridNet(w_store, net.w_out, net.alpha, net.beta, net.eta, p=p,
-                         decay=net.decay, config=lay)
+                         decay=decay, config=lay)
 
     faulty = stuck_at(net.w, fraction, seed)
     out = {"clean": _accuracy(copy(net.w), data),

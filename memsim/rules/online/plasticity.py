@@ -17,8 +17,9 @@ readout ``W_out``; the logits are the time average of ``s^t W_out``.
 ``P`` lives in a weight store of its own: on hardware a second tile of volatile devices whose
 retention loss *is* the decay. The decay is a :class:`Decay` object applied to that store once
 per step: :class:`ExponentialDecay` for float weights (``P -= (1 - decay) P`` through
-``update``); a device retention model provides the same method for a volatile tile, so its
-drift replaces the exponential. The clipping is the store's own bounds.
+``update``); :class:`RetentionDecay` provides the same method for a volatile tile (the
+``volatile64`` preset), so its devices' relaxation replaces the exponential. The clipping is
+the store's own bounds.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from memsim.devices.retention import retention_factor
 from memsim.errors import ParameterError
 from memsim.rules.online.lif import as_store, check_sequences
 from memsim.tiles import FloatWeights, WeightStats, WeightStore
@@ -37,6 +39,7 @@ __all__ = [
     "ExponentialDecay",
     "HybridConfig",
     "HybridNet",
+    "RetentionDecay",
     "StuckAtWeights",
     "stuck_at",
 ]
@@ -77,6 +80,49 @@ class ExponentialDecay:
     def apply(self, store: WeightStore) -> None:
         if self.factor != 1.0:
             store.update((self.factor - 1.0) * store.weights())
+
+
+@dataclass(frozen=True)
+class RetentionDecay:
+    """The trace forgets by its devices' retention loss: ``dt`` seconds of relaxation per
+    step (``store.relax(dt)``, a :class:`~memsim.tiles.CrossbarTile` with volatile devices),
+    no programming pulses.
+
+    ``dt`` defaults to 1 ms per time step: the ``volatile64`` preset's tau = 100 ms then
+    keeps ``exp(-0.01)`` = 0.990 of ``P`` per step, the paper's decay.
+
+    >>> from memsim.tiles import CrossbarTile, tile_preset
+    >>> tile = CrossbarTile(np.array([[1.0]]), tile_preset("volatile64"), seed=0)
+    >>> RetentionDecay(1e-3).apply(tile)
+    >>> round(float(tile.weights()[0, 0]), 6), round(RetentionDecay(1e-3).factor(0.1), 6)
+    (0.99005, 0.99005)
+
+    Raises
+    ------
+    ParameterError
+        If ``dt`` is not a positive finite number of seconds, or (``apply``) the store has no
+        device retention to advance.
+    """
+
+    dt: float = 1e-3
+
+    def __post_init__(self) -> None:
+        if not (np.isfinite(self.dt) and self.dt > 0):
+            raise ParameterError("p_dt", f"seconds per time step must be positive and finite, "
+                                 f"got {self.dt!r}")
+
+    def factor(self, tau: float | None) -> float:
+        """The per-step share of ``P`` that devices of retention time ``tau`` keep (1 for
+        non-volatile ones): the ``HybridConfig.decay`` that training should assume."""
+        return retention_factor(self.dt, tau)
+
+    def apply(self, store: WeightStore) -> None:
+        relax = getattr(store, "relax", None)
+        if relax is None:
+            raise ParameterError("p_store", f"{type(store).__name__} has no device retention "
+                                 "to advance; put P on a crossbar tile (e.g. the volatile64 "
+                                 "preset) or use ExponentialDecay")
+        relax(self.dt)
 
 
 @dataclass(frozen=True)

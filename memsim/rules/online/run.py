@@ -24,6 +24,8 @@ from memsim.rules.datasets import as_sequences, spike_seed
 from memsim.rules.online.eprop import OnlineConfig, train_online
 from memsim.rules.online.hybrid import HybridTraining, continual, fault_tolerance, train_hybrid
 from memsim.rules.online.lif import init_weights
+from memsim.rules.online.plasticity import RetentionDecay
+from memsim.tiles import TILE_PRESETS, CrossbarTile, tile_preset
 
 __all__ = ["EpropRun", "HybridRun", "run_eprop", "run_hybrid"]
 
@@ -44,13 +46,18 @@ class EpropRun(OnlineConfig):
 class HybridRun(HybridTraining):
     """``memsim rule hybrid``: :class:`~memsim.rules.online.HybridTraining` plus the task
     (``digits``; ``faults``: stuck-at faults in W, then local plasticity only; ``continual``:
-    class pairs in sequence), the spike-train length and the tiles' full swings."""
+    class pairs in sequence), the spike-train length, the tiles' full swings, and where the
+    local trace lives: ``p_store`` "float" (the exponential decay ``layer.decay``) or a tile
+    preset (e.g. ``volatile64``), whose devices' retention over ``p_dt`` seconds per time
+    step is the trace's decay (training then assumes the per-step factor the tile implies)."""
 
     task: str = "digits"
     steps: int = 8
     fault_fraction: float = 0.1
     w_max: float = 0.6
     w_max_out: float = 0.4
+    p_store: str = "float"
+    p_dt: float = 1e-3
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -59,6 +66,26 @@ class HybridRun(HybridTraining):
         if not 0.0 <= self.fault_fraction <= 1.0:
             raise ParameterError("fault_fraction", f"must lie in [0, 1], got "
                                  f"{self.fault_fraction}")
+        if self.p_store != "float":
+            if self.p_store not in TILE_PRESETS:
+                raise ParameterError("p_store", f"float or a tile preset ({', '.join(TILE_PRESETS)}"
+                                     f"), got {self.p_store!r}")
+            if self.task == "continual":
+                raise ParameterError("p_store", "task=continual keeps P in float; drop p_store")
+        RetentionDecay(self.p_dt)           # validates p_dt
+
+    def trace_store(self, n_in: int, n_h: int, seed: int
+                    ) -> tuple[Any, RetentionDecay | None, HybridRun]:
+        """The trace's tile (None for float), its decay, and these settings with
+        ``layer.decay`` set to the tile's per-step retention."""
+        if self.p_store == "float":
+            return None, None, self
+        tile_cfg = tile_preset(self.p_store).replace(w_max=self.layer.p_max)
+        decay = RetentionDecay(self.p_dt)
+        tile = CrossbarTile(np.zeros((n_in, n_h)), tile_cfg,
+                            seed=np.random.SeedSequence([seed, 11]))
+        layer = dataclasses.replace(self.layer, decay=decay.factor(tile_cfg.retention_tau))
+        return tile, decay, dataclasses.replace(self, layer=layer)
 
 
 def _stores(hardware: Any, w0: dict[str, np.ndarray], w_max: dict[str, float],
@@ -107,6 +134,11 @@ def run_hybrid(config: HybridRun, ds: Any, hardware: Any, epochs: int, seed: int
     w0 = {"w": rng.normal(0, 1 / np.sqrt(n_in), (n_in, n_h)),
           "w_out": rng.normal(0, 1 / np.sqrt(n_h), (n_h, data.n_classes))}
     stores = _stores(hardware, w0, {"w": cfg.w_max, "w_out": cfg.w_max_out}, seed)
+    p_tile, decay, cfg = cfg.trace_store(n_in, n_h, seed)
+    if p_tile is not None:
+        stores = {**(stores or {}), "p": p_tile}
+        print(f"P on a {cfg.p_store} tile: {cfg.layer.decay:.4f} of the trace kept per "
+              f"{cfg.p_dt:g} s step")
     if cfg.task == "continual":
         groups = [list(range(c, min(c + 2, data.n_classes))) for c in range(0, data.n_classes, 2)]
         t0 = time.perf_counter()
@@ -118,8 +150,10 @@ def run_hybrid(config: HybridRun, ds: Any, hardware: Any, epochs: int, seed: int
         hist = [{"epoch": len(groups) * epochs, "train_accuracy": float("nan"),
                  "test_accuracy": final, "seconds": time.perf_counter() - t0}]
         return SimpleNamespace(history=hist, stats={}, test_accuracy=final, result=acc)
-    res = train_hybrid(data, cfg, seed=seed, stores=stores, progress=progress)
+    res = train_hybrid(data, cfg, seed=seed, stores=stores, decay=decay, progress=progress)
     net_stores = {"w": res.net.w, "w_out": res.net.w_out}
+    if p_tile is not None:
+        net_stores["p"] = res.net.p
     if cfg.task == "digits":
         return _result(res, stores, net_stores)
     out = fault_tolerance(res, data, fraction=cfg.fault_fraction, seed=seed)
