@@ -191,13 +191,7 @@ class CapacityParser(SpecParser):
         if isinstance(spec, list):
             values = [self.integer(key, v, 1) for v in spec]
         elif isinstance(spec, dict):
-            self.known(f"{key}.", spec, ("from", "step", "to"))
-            start = self.integer(f"{key}.from", spec.get("from", 1), 1)
-            step = self.integer(f"{key}.step", spec.get("step", 1), 1)
-            to = spec.get("to", "inputs")
-            if isinstance(to, str) and to != "inputs":
-                raise self.fail(f"{key}.to", f"must be an integer or \"inputs\", got {to!r}")
-            stop = n_in if to == "inputs" else self.integer(f"{key}.to", to, start)
+            start, stop, step = self.load_range(key, spec, n_in)
             values = list(range(start, min(stop, limit) + 1, step))
         else:
             raise self.fail(key, f"must be a list of pattern counts or a table "

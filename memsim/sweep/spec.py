@@ -338,6 +338,18 @@ class FileChecks:
             raise self.fail(key, f"must be an integer >= {low}, got {value!r}")
         return int(value)
 
+    def load_range(self, key: str, spec: Mapping[str, Any], n_in: int) -> tuple[int, int, int]:
+        """``start, stop, step`` of a pattern-count table ``{ from, step, to }`` (``to`` an
+        integer or ``"inputs"``: the network's ``n_in``)."""
+        self.known(f"{key}.", spec, ("from", "step", "to"))
+        start = self.integer(f"{key}.from", spec.get("from", 1), 1)
+        step = self.integer(f"{key}.step", spec.get("step", 1), 1)
+        to = spec.get("to", "inputs")
+        if isinstance(to, str) and to != "inputs":
+            raise self.fail(f"{key}.to", f"must be an integer or \"inputs\", got {to!r}")
+        stop = n_in if to == "inputs" else self.integer(f"{key}.to", to, start)
+        return start, stop, step
+
     def number(self, key: str, value: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(
                 value):
@@ -565,13 +577,7 @@ class _Parser(FileChecks):
         elif isinstance(spec, list):
             values = [self.integer(key, v, 1) for v in spec]
         elif isinstance(spec, dict):
-            self.known(f"{key}.", spec, ("from", "step", "to"))
-            start = self.integer(f"{key}.from", spec.get("from", 1), 1)
-            step = self.integer(f"{key}.step", spec.get("step", 1), 1)
-            to = spec.get("to", "inputs")
-            if isinstance(to, str) and to != "inputs":
-                raise self.fail(f"{key}.to", f"must be an integer or \"inputs\", got {to!r}")
-            stop = n_in if to == "inputs" else self.integer(f"{key}.to", to, start)
+            start, stop, step = self.load_range(key, spec, n_in)
             if start > limit:
                 raise too_many(f"{key}.from", start)
             # a range ends at the largest P the network allows (a list is taken literally)
