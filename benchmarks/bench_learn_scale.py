@@ -11,11 +11,14 @@ width at a time alternating with the current code, so both see the same machine 
 without ``--baseline-src`` the figures recorded on 2026-12-01 are printed, labelled as such.
 The cost per step is fitted as ``c * devices^k`` over w >= 8 (w = 4 is dominated by
 per-step overhead). ``--capacity`` also times the issue's capacity curves (single process,
-``capacity_curve`` defaults, seed 0).
+``capacity_curve`` defaults, seed 0), on 1 and on 2 threads (``--threads``): the trials of a
+load run on threads (the training kernel releases the GIL), and the curves must come out the
+same.
 
     .venv/bin/python benchmarks/bench_learn_scale.py --baseline-src ../scale-baseline
     .venv/bin/python benchmarks/bench_learn_scale.py --widths 4 8 16     # quicker
     .venv/bin/python benchmarks/bench_learn_scale.py --capacity          # + capacity curves
+    .venv/bin/python benchmarks/bench_learn_scale.py --widths 32 64 --capacity --threads 2
 """
 
 from __future__ import annotations
@@ -88,18 +91,20 @@ def exponent(devices: list[int], steps_per_s: list[float]) -> float:
     return float(np.polyfit(np.log(devices), -np.log(steps_per_s), 1)[0])
 
 
-def capacity(widths: list[int]) -> None:
+def capacity(widths: list[int], threads: int) -> None:
     from memsim.analyze import capacity_curve
     from memsim.analyze.study import LayeredFactory
 
-    print("\ncapacity curves, single process, capacity_curve defaults, seed 0")
+    print(f"\ncapacity curves, single process, {threads} thread(s), capacity_curve defaults, "
+          "seed 0")
     print(f"{'net':>10} {'R':>4} {'loads':>5} {'trials':>6} {'seconds':>8} {'CPU s':>8} "
           f"{'target s':>8}  {'S(P)':<30} load")
     for w, reps, target in CAPACITY:
         if w not in widths:
             continue
         t, cpu = time.perf_counter(), time.process_time()
-        res = capacity_curve(LayeredFactory((w // 2, w, w // 2)), repetitions=reps, seed=0)
+        res = capacity_curve(LayeredFactory((w // 2, w, w // 2)), repetitions=reps, seed=0,
+                             threads=threads)
         sec, cpu = time.perf_counter() - t, time.process_time() - cpu
         curve = ", ".join(f"{s:.3f}" for s in res.S)
         print(f"{w // 2}-{w}-{w // 2:<4} {reps:4d} {len(res.P):5d} {int(res.trials.sum()):6d} "
@@ -119,6 +124,8 @@ def main() -> None:
     ap.add_argument("--trials-scale", type=float, default=1.0,
                     help=f"multiply the trials per width (default counts: {TRIALS})")
     ap.add_argument("--capacity", action="store_true", help="also time the capacity curves")
+    ap.add_argument("--threads", type=int, nargs="+", default=[1, 2],
+                    help="thread counts of the capacity curves (the curves must not change)")
     ap.add_argument("--worker", nargs=2, type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
@@ -151,7 +158,8 @@ def main() -> None:
     print(f"cost per step ~ devices^k over w >= 8: before k = {k_before:.2f}, now k = "
           f"{k_now:.2f} (nodes^{2 * k_before:.2f} -> nodes^{2 * k_now:.2f}; devices ~ nodes^2)")
     if args.capacity:
-        capacity(args.widths)
+        for n in args.threads:
+            capacity(args.widths, n)
     print(f"load average at end {_load()}")
 
 

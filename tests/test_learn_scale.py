@@ -35,3 +35,30 @@ def test_paper_alternating_success_counts_are_unchanged():
 def test_layered_8_16_8_success_count_is_unchanged():
     now = layered_count(N)
     assert _inside(now, BEFORE_LAYERED), now
+
+
+def test_trials_on_two_threads_match_one_thread_exactly():
+    """Issue 10: the trials of a load on several threads (the kernels release the GIL) give
+    the same outcomes, the same runs bit for bit, handed to ``on_trial`` in trial order."""
+    import numpy as np
+
+    from memsim.analyze.capacity import capacity_curve, trial_outcomes
+    from memsim.analyze.study import LayeredFactory
+
+    factory = LayeredFactory((4, 8, 4))
+    runs: dict[int, list] = {1: [], 2: []}
+    for n in runs:
+        out = trial_outcomes(factory, None, 2, 12, seed=5, threads=n,
+                             on_trial=lambda p, r, res, n=n: runs[n].append((r, res)))
+        runs[n].append(out)
+    one, two = runs[1], runs[2]
+    assert np.array_equal(one[-1], two[-1])
+    assert 0 < one[-1].sum() < 12  # both outcomes occur, so equality says something
+    assert [r for r, _ in one[:-1]] == [r for r, _ in two[:-1]] == list(range(12))
+    for (_, a), (_, b) in zip(one[:-1], two[:-1], strict=True):
+        assert a.n_steps == b.n_steps
+        assert np.array_equal(a.final_state, b.final_state)
+        assert np.array_equal(a.records.energy, b.records.energy)
+    abstract = [capacity_curve("abstract", abstract_sizes=(4, 8, 4), repetitions=10, seed=3,
+                               threads=n) for n in (1, 2)]
+    assert np.array_equal(abstract[0].successes, abstract[1].successes)

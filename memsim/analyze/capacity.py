@@ -29,8 +29,10 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +55,7 @@ __all__ = [
     "capacity_curve",
     "trial_outcomes",
     "trial_seed",
+    "trial_threads",
     "wilson_interval",
 ]
 
@@ -145,6 +148,7 @@ def trial_outcomes(
     one_hot: bool = True,
     start: int = 0,
     on_trial: Callable[[int, int, Any], None] | None = None,
+    threads: int | None = None,
 ) -> np.ndarray:
     """Outcomes (learned or not) of ``repetitions`` independent trials at load ``P``.
 
@@ -171,7 +175,12 @@ def trial_outcomes(
     on_trial : callable, optional
         Called as ``on_trial(P, r, result)`` with each trial's
         :class:`~memsim.learn.TrainResult`: what a caller needs beyond the outcome (energy,
-        device count) without training again.
+        device count) without training again. Called in trial order, from the calling
+        thread.
+    threads : int, optional
+        Threads the trials run on (default :func:`trial_threads`: ``MEMSIM_THREADS`` or 1).
+        The outcomes do not depend on it; more threads than idle cores only add contention
+        (Dask workers already fill the cores).
 
     Returns
     -------
@@ -201,25 +210,67 @@ def trial_outcomes(
         raise ParameterError("repetitions", f"must be an integer >= 0, got {repetitions!r}")
     cfg = _check_learning(factory, learning)
     root = _root(seed)
-    out = np.zeros(int(repetitions), bool)
-    n_in = n_out = -1
-    for k in range(int(repetitions)):
+    n_threads = trial_threads(threads)
+    counts: list[tuple[int, int]] = []  # the abstract model's terminal counts, found once
+    if isinstance(factory, str):
+        counts.append(_terminal_counts(factory, sizes, trial_seed(root, P, start).spawn(3)[0]))
+
+    def run(k: int) -> Any:
         topo, task_seed, train_seed = trial_seed(root, P, start + k).spawn(3)
         if isinstance(factory, str):
-            if n_in < 0:
-                n_in, n_out = _terminal_counts(factory, sizes, topo)
+            n_in, n_out = counts[0]
             task = random_task(n_in, n_out, int(P), seed=task_seed, one_hot=one_hot)
-            res = train_abstract(list(sizes), task, cfg, seed=train_seed,  # type: ignore[arg-type]
-                                 max_steps=max_steps)
-        else:
-            net = _network(factory, topo)
-            task = random_task(len(net.inputs), len(net.outputs), int(P), seed=task_seed,
-                               one_hot=one_hot)
-            res = train(net, task, cfg, seed=train_seed, max_steps=max_steps)
-        out[k] = res.learned
-        if on_trial is not None:
-            on_trial(int(P), start + k, res)
+            return train_abstract(list(sizes), task, cfg,  # type: ignore[arg-type]
+                                  seed=train_seed, max_steps=max_steps)
+        net = _network(factory, topo)
+        task = random_task(len(net.inputs), len(net.outputs), int(P), seed=task_seed,
+                           one_hot=one_hot)
+        return train(net, task, cfg, seed=train_seed, max_steps=max_steps)
+
+    out = np.zeros(int(repetitions), bool)
+    if n_threads == 1 or repetitions <= 1:
+        results: Any = map(run, range(int(repetitions)))
+        for k, res in enumerate(results):
+            out[k] = res.learned
+            if on_trial is not None:
+                on_trial(int(P), start + k, res)
+        return out
+    # The training kernels release the GIL; a trial's result depends only on its seed, and
+    # they are handed on in trial order, so nothing depends on the thread count.
+    with ThreadPoolExecutor(n_threads, thread_name_prefix="memsim-trial") as pool:
+        futures = [pool.submit(run, k) for k in range(int(repetitions))]
+        try:
+            for k, fut in enumerate(futures):
+                res = fut.result()
+                out[k] = res.learned
+                if on_trial is not None:
+                    on_trial(int(P), start + k, res)
+        except BaseException:
+            for fut in futures:
+                fut.cancel()
+            raise
     return out
+
+
+def trial_threads(threads: int | None) -> int:
+    """The number of threads trials run on: ``threads``, or ``MEMSIM_THREADS`` (default 1)
+    when None.
+
+    Raises
+    ------
+    ParameterError
+        If the count (or the environment variable) is not an integer >= 1.
+    """
+    if threads is None:
+        raw = os.environ.get("MEMSIM_THREADS", "").strip() or "1"
+        try:
+            threads = int(raw)
+        except ValueError:
+            raise ParameterError("MEMSIM_THREADS", f"must be an integer >= 1, got {raw!r}") \
+                from None
+    if isinstance(threads, bool) or not isinstance(threads, int | np.integer) or threads < 1:
+        raise ParameterError("threads", f"must be an integer >= 1, got {threads!r}")
+    return int(threads)
 
 
 @dataclass(frozen=True)
@@ -344,6 +395,7 @@ def capacity_curve(
     z: float = 1.96,
     label: str | None = None,
     on_trial: Callable[[int, int, Any], None] | None = None,
+    threads: int | None = None,
 ) -> CapacityResult:
     """The success curve S(P) of a topology and its capacity (see the module docstring).
 
@@ -375,6 +427,9 @@ def capacity_curve(
     label : str, optional
     on_trial : callable, optional
         Called as ``on_trial(P, r, result)`` after each trial (see :func:`trial_outcomes`).
+    threads : int, optional
+        Threads the trials of a load run on (see :func:`trial_outcomes`); the curve does not
+        depend on it.
 
     Returns
     -------
@@ -401,6 +456,7 @@ def capacity_curve(
     if not (math.isfinite(z) and z > 0):
         raise ParameterError("z", f"must be a positive normal quantile, got {z!r}")
     _check_learning(factory, learning)
+    n_threads = trial_threads(threads)
     root = _root(seed)
     probe = np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, 0),
                                    pool_size=root.pool_size)
@@ -429,7 +485,7 @@ def capacity_curve(
     for k, p in enumerate(iterator):
         out = trial_outcomes(factory, abstract_sizes, p, repetitions, learning=learning,
                              seed=root, max_steps=max_steps, one_hot=one_hot,
-                             on_trial=on_trial)
+                             on_trial=on_trial, threads=n_threads)
         outcomes[p] = out
         _, high = wilson_interval(int(out.sum()), out.size, z)
         log.info("capacity %s: P=%d S=%.3f", label, p, out.mean())

@@ -14,7 +14,8 @@ A trial draws a random P-pattern task and the run's device sample, trains, and s
 P patterns are right in one full pass within the step budget. Examples:
   memsim capacity paper_2x4x2                        one-hot patterns, R = 200 per load
   memsim capacity paper_2x4x2 --binary --plot s.png  binary patterns (up to 3 on 2 inputs)
-  memsim capacity --abstract 4 8 4 -R 100            the Chialvo-Bak model"""
+  memsim capacity --abstract 4 8 4 -R 100            the Chialvo-Bak model
+  memsim capacity paper_2x4x2 --threads 2            trials on two threads, same curve"""
 
 STUDY_EPILOG = """\
 Runs the three experiments of notebooks/02_capacity_controllability.ipynb and writes
@@ -42,7 +43,8 @@ def _cmd_capacity(args: argparse.Namespace) -> int:
         return 2
     res = capacity_curve(factory, repetitions=args.repetitions, seed=args.seed,
                          abstract_sizes=args.abstract, max_steps=args.max_steps,
-                         one_hot=not args.binary, progress=not args.no_progress)
+                         one_hot=not args.binary, progress=not args.no_progress,
+                         threads=args.threads)
     print(res.summary())
     print(f"wall time {res.wall_time:.1f} s")
     if args.plot:
@@ -90,6 +92,9 @@ def add_commands(subparsers: Any) -> None:
     p.add_argument("--max-steps", type=int, help="step budget per task")
     p.add_argument("--binary", action="store_true", help="binary (not one-hot) patterns")
     p.add_argument("--plot", metavar="PNG", help="save the success curve")
+    p.add_argument("--threads", type=int, metavar="N",
+                   help="threads the trials of a load run on (default MEMSIM_THREADS or 1; "
+                        "the curve does not depend on it)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_capacity)
 

@@ -70,7 +70,7 @@ def _forward(w, offsets, sizes, pattern, rng, path):
     return path[n_layers - 1]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def train_extremal(w0, offsets, sizes, patterns, era_targets, delta, selective, shuffle,
                    max_steps, rng):
     """Chialvo-Bak learning from mistakes on a layered weight network, all eras in one call.

@@ -345,7 +345,7 @@ def hopeless(patterns, era_targets, first, last, in_nodes, out_nodes, live, ptr,
     return reason
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def train_circuit(n_nodes, edges, model0, params, x0, ground_nodes, in_nodes, out_nodes,
                   patterns, era_targets, proto, opts, rng):
     """The whole circuit training run (all eras) in one call.

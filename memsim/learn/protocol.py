@@ -106,10 +106,14 @@ def check_switching(net: Network, config: CircuitConfig) -> None:
     mem = np.flatnonzero(net.memristive)
     if mem.size == 0:
         return
-    rows = np.unique(np.column_stack([net.model[mem], net.params[mem]]), axis=0)
     checks = [("v_inhibit", config.v_inhibit)]
     if config.v_normalize > 0 and config.t_normalize > 0:
         checks.append(("v_normalize", config.v_normalize))
+    e = int(mem[0])  # the usual case, settled by one device (train() asks on every call)
+    row = np.ascontiguousarray(net.params[e], dtype=float)
+    if all(rate(int(net.model[e]), 0.5, float(v), row) != 0.0 for _, v in checks):
+        return
+    rows = np.unique(np.column_stack([net.model[mem], net.params[mem]]), axis=0)
     for name, v in checks:
         if all(rate(int(r[0]), 0.5, float(v), np.ascontiguousarray(r[1:])) == 0.0
                for r in rows):

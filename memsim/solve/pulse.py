@@ -125,9 +125,8 @@ def _kink_weight(theta):
 
 
 @njit(cache=True)
-def event_step(j0, j1, h, event_tol, x, edges, model, params, v, k, order, local, dfix, times,
-               coefs):
-    """The RK4 step to take instead of ``h`` for the devices ``order[j0:j1]``: ``h``
+def event_step(j0, j1, h, event_tol, x, edges, model, params, v, k, local, dfix, times, coefs):
+    """The RK4 step to take instead of ``h`` for the devices ``j0 .. j1 - 1``: ``h``
     itself if the estimated local error from the devices predicted (by their rates ``k[0]``)
     to reach a bound inside it is at most ``event_tol``, else the longest step that ends at
     one of those arrivals and meets the bound (a kink at the very end of a step costs
@@ -138,8 +137,7 @@ def event_step(j0, j1, h, event_tol, x, edges, model, params, v, k, order, local
     Devices with no free end have fixed voltages, so their bounds reach nobody.
     """
     m = 0
-    for j in range(j0, j1):
-        e = order[j]
+    for e in range(j0, j1):
         r = bounded(x[e], k[0, e])
         if r == 0.0 or model[e] == Model.RESISTOR:
             continue
@@ -161,8 +159,7 @@ def event_step(j0, j1, h, event_tol, x, edges, model, params, v, k, order, local
     if m == 0:
         return h
     slope = 0.0
-    for j in range(j0, j1):
-        e = order[j]
+    for e in range(j0, j1):
         dv = v[edges[e, 0]] - v[edges[e, 1]]
         slope = max(slope, drift_slope(model[e], x[e], dv, params, e))
     if slope == 0.0:
@@ -198,11 +195,15 @@ def _landed(x, r):
 @njit(cache=True)
 def _integrate(nb, x, duration, n_sub, tol, event_tol, edges, model, params, value,
                g, v, k, xs, pw, times, coefs, v0, g0, node_ptr, n_elim, edge_ptr, kept_edges,
-               epoch, local, order, nodes, s, c, cs, rc, y, d, rhs, dfix, gc, key):
+               epoch, local, ident, nodes, s, c, cs, rc, y, d, rhs, dfix, gc, key):
     """Integrate the devices of the ``nb`` blocks through the pulse (states ``x`` advanced in
     place), each block on its own: classical RK4 with ``n_sub`` steps if ``tol <= 0``, else
     adaptive Dormand-Prince 5(4). The first solve also fills ``v0`` and
     ``g0``. Returns the energy dissipated and the power at the start.
+
+    The device arrays are in block order (block ``b``'s devices are ``edge_ptr[b] ..
+    edge_ptr[b + 1] - 1``), so the device loops index them directly; ``ident`` (0, 1, ...)
+    is the edge order the block solvers take.
 
     Every stage is evaluated by the one block of code at the top of the loop: a stage is
     called millions of times, and a call that hands over the thirty arrays a stage needs
@@ -224,13 +225,11 @@ def _integrate(nb, x, duration, n_sub, tol, event_tol, edges, model, params, val
         st = 0
         started = False
         evaluate = True
-        for j in range(e0, e1):
-            e = order[j]
+        for e in range(e0, e1):
             xs[e] = x[e]
         while True:
             if evaluate:  # stage st at states xs: conductances, node voltages, rates
-                for j in range(e0, e1):
-                    e = order[j]
+                for e in range(e0, e1):
                     g[e] = conductance_at(model[e], xs[e], params, e)
                 for b in range(b0, b1):
                     n0, n1 = node_ptr[b], node_ptr[b + 1]
@@ -238,8 +237,7 @@ def _integrate(nb, x, duration, n_sub, tol, event_tol, edges, model, params, val
                         node = nodes[n0]
                         gsum = 0.0
                         isum = 0.0
-                        for j in range(edge_ptr[b], edge_ptr[b + 1]):
-                            e = order[j]
+                        for e in range(edge_ptr[b], edge_ptr[b + 1]):
                             other = edges[e, 1] if edges[e, 0] == node else edges[e, 0]
                             if other != node:
                                 gsum += g[e]
@@ -248,14 +246,13 @@ def _integrate(nb, x, duration, n_sub, tol, event_tol, edges, model, params, val
                         dfix[node] = gsum
                     elif n1 - n0 > DENSE_BLOCK:
                         block_voltages(b, node_ptr, n_elim, edge_ptr, kept_edges, epoch, local,
-                                       order, nodes, edges, g, value, v, s, c, cs, rc, y, d,
+                                       ident, nodes, edges, g, value, v, s, c, cs, rc, y, d,
                                        rhs, dfix, gc, key)
                     elif n1 - n0 > 1:
-                        small_block_voltages(edge_ptr[b], edge_ptr[b + 1], n0, n1 - n0, order,
+                        small_block_voltages(edge_ptr[b], edge_ptr[b + 1], n0, n1 - n0, ident,
                                              nodes, local, edges, g, value, v, s, y, dfix)
                 power = 0.0
-                for j in range(e0, e1):
-                    e = order[j]
+                for e in range(e0, e1):
                     dv = v[edges[e, 0]] - v[edges[e, 1]]
                     power += g[e] * dv * dv
                     k[st, e] = drift(model[e], xs[e], dv, params, e)
@@ -266,16 +263,14 @@ def _integrate(nb, x, duration, n_sub, tol, event_tol, edges, model, params, val
                     for b in range(b0, b1):
                         for j in range(node_ptr[b], node_ptr[b + 1]):
                             v0[nodes[j]] = v[nodes[j]]
-                    for j in range(e0, e1):
-                        e = order[j]
+                    for e in range(e0, e1):
                         g0[e] = g[e]
             evaluate = True
             if st == 0:  # a step starts at x, with rates k[0]
                 if t >= duration:
                     break
                 moving = False
-                for j in range(e0, e1):
-                    e = order[j]
+                for e in range(e0, e1):
                     if bounded(x[e], k[0, e]) != 0.0:
                         moving = True
                         break
@@ -288,8 +283,7 @@ def _integrate(nb, x, duration, n_sub, tol, event_tol, edges, model, params, val
                     if last:
                         h = duration - t
                     arrive = np.inf
-                    for j in range(e0, e1):
-                        e = order[j]
+                    for e in range(e0, e1):
                         r = bounded(x[e], k[0, e])
                         if r > 0.0:
                             arrive = min(arrive, (1.0 - x[e]) / r)
@@ -305,14 +299,13 @@ def _integrate(nb, x, duration, n_sub, tol, event_tol, edges, model, params, val
                         h = duration - t
                     if event_tol > 0.0:
                         step = event_step(e0, e1, h, event_tol, x, edges, model, params, v, k,
-                                          order, local, dfix, times, coefs)
+                                          local, dfix, times, coefs)
                         if step < h:
                             h = step
                             last = False
             if st < last_stage:  # the state of the next stage
                 st += 1
-                for j in range(e0, e1):
-                    e = order[j]
+                for e in range(e0, e1):
                     if adaptive:
                         xe = x[e]
                         for q in range(st):
@@ -323,8 +316,7 @@ def _integrate(nb, x, duration, n_sub, tol, event_tol, edges, model, params, val
                 continue
             st = 0
             if not adaptive:
-                for j in range(e0, e1):
-                    e = order[j]
+                for e in range(e0, e1):
                     x[e] = clip_unit(x[e] + h / 6.0 * (k[0, e] + 2.0 * k[1, e] + 2.0 * k[2, e]
                                                        + k[3, e]))
                     xs[e] = x[e]
@@ -337,8 +329,7 @@ def _integrate(nb, x, duration, n_sub, tol, event_tol, edges, model, params, val
             # (FSAL); the error of a state is that of its clipped value, so a device that
             # saturates in both solutions has none
             err = 0.0
-            for j in range(e0, e1):
-                e = order[j]
+            for e in range(e0, e1):
                 y4 = x[e]
                 for q in range(7):
                     y4 += h * DP_B4[q] * k[q, e]
@@ -348,8 +339,7 @@ def _integrate(nb, x, duration, n_sub, tol, event_tol, edges, model, params, val
             if err <= tol or steps >= MAX_PULSE_STEPS:
                 for q in range(6):
                     energy += h * DP_B5[q] * pw[q]
-                for j in range(e0, e1):
-                    e = order[j]
+                for e in range(e0, e1):
                     x[e] = _landed(xs[e], k[6, e])
                     k[0, e] = k[6, e]
                 pw[0] = pw[6]

@@ -189,6 +189,11 @@ def test_errors():
         trial_outcomes("abstract", [2, 3, 2], 1, 1, seed=0, learning=CircuitConfig())
     with pytest.raises(ParameterError, match="seed"):
         trial_outcomes(net, None, 1, 1, seed=-3)
+    for bad in (0, 1.5, True):
+        with pytest.raises(ParameterError, match="threads"):
+            trial_outcomes(net, None, 1, 1, seed=0, threads=bad)
+        with pytest.raises(ParameterError, match="threads"):
+            capacity_curve(net, seed=0, threads=bad)
     with pytest.raises(ParameterError, match="P_values"):
         capacity_curve(net, P_values=[2, 1], seed=0)
     with pytest.raises(ParameterError, match="repetitions"):
@@ -203,3 +208,16 @@ def test_errors():
         CapacityResult.from_outcomes({1: np.zeros(0, bool)})
     with pytest.raises(ParameterError, match="seed"):
         trial_seed("x", 1, 1)
+
+
+def test_threads_from_the_environment(monkeypatch):
+    from memsim.analyze.capacity import trial_threads
+
+    monkeypatch.delenv("MEMSIM_THREADS", raising=False)
+    assert trial_threads(None) == 1
+    assert trial_threads(3) == 3
+    monkeypatch.setenv("MEMSIM_THREADS", "2")
+    assert trial_threads(None) == 2
+    monkeypatch.setenv("MEMSIM_THREADS", "two")
+    with pytest.raises(ParameterError, match="MEMSIM_THREADS"):
+        trial_threads(None)
