@@ -7,8 +7,10 @@ Trial ``s`` of width ``w`` trains ``LayeredFactory((w/2, w, w/2))(SeedSequence(s
 issue was filed with. The earlier code runs in a subprocess from a checkout of it
 (``--baseline-src``, e.g. a worktree at commit 99fde4c, the parent of issue 10's first
 commit; memsim keys its numba cache by a digest of its sources, so each has its own), one
-width at a time alternating with the current code, so both see the same machine load;
-without ``--baseline-src`` the figures recorded on 2026-12-01 are printed, labelled as such.
+width at a time alternating with the current code, so both see the same machine load
+(``--rounds`` alternating rounds, the median round printed: at w = 4 one round's figure moves
+by 20 % with the load); without ``--baseline-src`` the figures recorded on 2026-12-01 are
+printed, labelled as such.
 The cost per step is fitted as ``c * devices^k`` over w >= 8 (w = 4 is dominated by
 per-step overhead). ``--capacity`` also times the issue's capacity curves (single process,
 ``capacity_curve`` defaults, seed 0), on 1 and on 2 threads (``--threads``): the trials of a
@@ -123,6 +125,8 @@ def main() -> None:
                     help="checkout of the code before issue 10 (commit 99fde4c)")
     ap.add_argument("--trials-scale", type=float, default=1.0,
                     help=f"multiply the trials per width (default counts: {TRIALS})")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="alternating rounds per width; the median round is printed")
     ap.add_argument("--capacity", action="store_true", help="also time the capacity curves")
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2],
                     help="thread counts of the capacity curves (the curves must not change)")
@@ -140,17 +144,22 @@ def main() -> None:
     rows = []
     for w in args.widths:
         n = max(1, round(TRIALS.get(w, 3) * args.trials_scale))
+        befores, nows = [], []
+        for _ in range(args.rounds):  # alternating, so both see the same drift of the load
+            if src:
+                b = baseline(src, w, n)
+                befores.append((b["steps"] / b["wall"], b["wall"] / n))
+            m = measure(w, n)
+            nows.append((m["steps"] / m["wall"], m["wall"] / n))
         if src:
-            b = baseline(src, w, n)
-            before, before_tr = b["steps"] / b["wall"], b["wall"] / n
+            before, before_tr = sorted(befores)[len(befores) // 2]
         else:
             before, before_tr = RECORDED.get(w, (float("nan"), float("nan")))
-        m = measure(w, n)
-        now = m["steps"] / m["wall"]
+        now, now_tr = sorted(nows)[len(nows) // 2]
         rows.append((m["devices"], before, now))
         target = f"{TARGETS[w]:7.0f}" if w in TARGETS else f"{'-':>7}"
         print(f"{w:3d} {m['nodes']:5d} {m['devices']:7d} {n:6d} {before:11.1f} {now:10.1f} "
-              f"{now / before:6.2f} {before_tr:11.4f} {m['wall'] / n:9.4f} "
+              f"{now / before:6.2f} {before_tr:11.4f} {now_tr:9.4f} "
               f"{m['learned']:3d}/{n:<3d} {target}  {_load()}", flush=True)
     fit = [r for r, w in zip(rows, args.widths, strict=True) if w >= 8]
     k_before = exponent([r[0] for r in fit], [r[1] for r in fit])

@@ -19,6 +19,7 @@ inputs); the outcomes are those of the full budget (see ``EraResult.stopped``).
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 import weakref
@@ -40,6 +41,12 @@ from memsim.learn.tasks import Task
 __all__ = ["DeviceSample", "device_draw", "device_sample", "kernel_arrays", "train"]
 
 log = logging.getLogger(__name__)
+
+@functools.cache
+def _default_config() -> CircuitConfig:
+    """The default protocol, built once (a CircuitConfig is frozen)."""
+    return CircuitConfig()
+
 
 _STOPPED = {K.Stop.NONE: None, K.Stop.DEAD_INPUT: "dead_input", K.Stop.NO_PATH: "no_path"}
 
@@ -238,7 +245,7 @@ def train(
     >>> len(r.eras), r.records.energy.shape[1]
     (3, 3)
     """
-    config = CircuitConfig() if config is None else config
+    config = _default_config() if config is None else config
     if not isinstance(config, CircuitConfig):
         raise ParameterError("config", f"expected a CircuitConfig, got {type(config).__name__}")
     _check(net, task)

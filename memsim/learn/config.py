@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -249,7 +250,7 @@ class CircuitConfig:
         """A copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)
 
-    @property
+    @functools.cached_property
     def nonidealities(self) -> Nonidealities:
         """The device-level nonidealities this protocol trains with, as the instances of
         :mod:`memsim.devices.nonideal` that implement them (no retention drift: a training
