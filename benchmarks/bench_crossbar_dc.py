@@ -15,8 +15,9 @@ memsim is timed two ways, both after a warm-up that compiles the numba kernels:
 * ``new R``: a network with the new device resistances is made from a template crossbar
   (``net.with_params``) and solved, as badcrossbar gets fresh resistances on every call;
 * ``solve``: ``memsim.solve_dc`` on an existing network (its structure analysis cached);
-* ``tile read``: what a tile's read needs: ``CrossbarSystem(net, g, terms).solve(v)`` and the
-  output currents (the current of each bit line's last segment), no other branch current.
+* ``tile read``: what a tile's read needs: ``CrossbarSystem(net, g, terms).currents(v)``, the
+  output currents (each bit line's last segment) without the node voltages or any other
+  branch current (what ``memsim.solve.dc.solve_currents`` and the tiles call).
 
 Both tools run on one thread: the BLAS thread pools are pinned to 1 before numpy loads (with
 its default pool, badcrossbar's 128x128 x 64 case ran 13x slower on this shared 2-core
@@ -142,12 +143,10 @@ def main(argv: list[str] | None = None) -> int:
         memsim.solve_dc(net, v)  # caches the structure analysis of ``net``
         terms = terminals(net)
         g = memsim.devices.conductances(net.model, net.x0, net.params)
-        last = crossbar.crossbar_segments(net)[1][-1]  # each bit line's last segment
 
         def tile_read(net: memsim.Network = net, g: np.ndarray = g, v: np.ndarray = v,
-                      last: np.ndarray = last, terms: object = terms) -> np.ndarray:
-            volts = crossbar.CrossbarSystem(net, g, terms).solve(v)
-            return g[last, None] * volts[net.layout.bit[-1]]
+                      terms: object = terms) -> np.ndarray:
+            return crossbar.CrossbarSystem(net, g, terms).currents(v)[0]
 
         t_bc, c_bc, sol = _median_time(
             lambda res=res, v=v, r_line=r_line: badcrossbar.compute(v, res, r_i=r_line),

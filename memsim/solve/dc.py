@@ -37,7 +37,7 @@ from memsim.solve.topology import (
 # The node-role names are defined in memsim.solve.topology and re-exported here.
 __all__ = [
     "DCResult", "NodalSystem", "OutputSpec", "Terminals", "check_state", "fixed_nodes",
-    "floating_nodes", "free_nodes", "solve_dc", "terminals",
+    "floating_nodes", "free_nodes", "solve_currents", "solve_dc", "terminals",
 ]
 
 DENSE_MAX = 400
@@ -200,17 +200,7 @@ def solve_dc(
     >>> float(r.output_currents[0])  # 1 V / 2 kohm
     0.0005
     """
-    v_in = np.asarray(inputs, float)
-    single = v_in.ndim == 1
-    if single:
-        v_in = v_in[:, None]
-    if v_in.ndim != 2 or v_in.shape[0] != len(net.inputs):
-        raise ParameterError(
-            "inputs", f"need {len(net.inputs)} input voltages (or n_inputs x batch), "
-            f"got shape {np.shape(inputs)}"
-        )
-    if not np.isfinite(v_in).all():
-        raise ParameterError("inputs", "input voltages must be finite")
+    v_in, single = _input_batch(net, inputs)
     x = check_state(net, state)
     terms = terminals(net, outputs=outputs, floating_inputs=floating_inputs)
     g = conductances(net.model, x, net.params)
@@ -226,6 +216,60 @@ def solve_dc(
         else:
             return _pack(net, g, v, terms, system.floating, single)
     return _pack(net, g, system.solve(v_in), terms, system.floating, single)
+
+
+def solve_currents(net: Network, inputs: np.ndarray, *,
+                   state: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Output and input currents of :func:`solve_dc` (all outputs grounded, all inputs
+    driven), without the node voltages: ``(output_currents, input_currents)``, each
+    (n, batch) for a batch of inputs, (n,) for one vector. A crossbar with resistive lines
+    is solved by :meth:`~memsim.solve.crossbar.CrossbarSystem.currents` (no (N, B) node
+    array: what a tile read needs), anything else as :func:`solve_dc` does.
+
+    Raises
+    ------
+    ParameterError
+        As :func:`solve_dc`.
+
+    Examples
+    --------
+    >>> import memsim
+    >>> net = memsim.crossbar(2, 3, device=memsim.devices.Resistor(1e3), r_line=0.5)
+    >>> i_out, i_in = solve_currents(net, [1.0, 0.5])
+    >>> ref = memsim.solve_dc(net, [1.0, 0.5])
+    >>> bool(abs(i_out - ref.output_currents).max() < 1e-12 * abs(ref.output_currents).max())
+    True
+    """
+    v_in, single = _input_batch(net, inputs)
+    x = check_state(net, state)
+    terms = terminals(net)
+    g = conductances(net.model, x, net.params)
+    system = _system(net, g, terms, "auto")
+    if isinstance(system, CrossbarSystem):
+        try:
+            i_out, i_in = system.currents(v_in)
+        except SolverError:
+            pass  # the iteration gave up; go direct
+        else:
+            return (i_out[:, 0], i_in[:, 0]) if single else (i_out, i_in)
+    res = solve_dc(net, inputs, state=x, method="direct")
+    return res.output_currents, res.input_currents
+
+
+def _input_batch(net: Network, inputs: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Input voltages as (n_inputs, batch), and whether one vector was given."""
+    v_in = np.asarray(inputs, float)
+    single = v_in.ndim == 1
+    if single:
+        v_in = v_in[:, None]
+    if v_in.ndim != 2 or v_in.shape[0] != len(net.inputs):
+        raise ParameterError(
+            "inputs", f"need {len(net.inputs)} input voltages (or n_inputs x batch), "
+            f"got shape {np.shape(inputs)}"
+        )
+    if not np.isfinite(v_in).all():
+        raise ParameterError("inputs", "input voltages must be finite")
+    return v_in, single
 
 
 def _system(net: Network, g: np.ndarray, terms: Terminals,

@@ -7,16 +7,16 @@ column ``2 j + 1`` its G- partner, so both see the same word-line IR drop. Weigh
 ``W = w_max (G+ - G-) / (1/R_on - 1/R_off)`` with the nominal device's window.
 
 Reads. An input ``x`` becomes word-line voltages ``v_read * x / x_max`` (DAC), the crossbar
-is solved with its line resistance (:func:`memsim.solve_dc`, the structured crossbar solver),
-and the bit-line currents of each pair are subtracted, scaled to rule units, given read
-noise and quantized (ADC). Reads stay below the devices' thresholds (checked), so between
-writes the crossbar is a fixed linear resistor network and ``currents = volts @ T`` exactly,
-``T`` (n_in, 2 n_out) being the currents for unit inputs. The tile solves the inputs it is
-given until, since the last write, it has solved as many vectors as it has rows; then it
-solves the unit inputs once and reads by matrix products until the next write (never more
-than twice the work of the cheaper choice). Both are the same crossbar solve to its
-tolerance (1e-12 of the largest edge current); with ideal lines ``T`` is the conductance
-matrix itself.
+is solved with its line resistance (:func:`memsim.solve.dc.solve_currents`: the structured
+crossbar solver, terminal currents only, no node voltages), and the bit-line currents of
+each pair are subtracted, scaled to rule units, given read noise and quantized (ADC). Reads
+stay below the devices' thresholds (checked), so between writes the crossbar is a fixed
+linear resistor network and ``currents = volts @ T`` exactly, ``T`` (n_in, 2 n_out) being
+the currents for unit inputs. The tile solves the inputs it is given until, since the last
+write, it has solved as many vectors as it has rows; then it solves the unit inputs once
+and reads by matrix products until the next write (never more than twice the work of the
+cheaper choice). Both are the same crossbar solve to its tolerance (1e-12 of the largest
+edge current); with ideal lines ``T`` is the conductance matrix itself.
 
 Writes. A desired ``dW`` is split evenly over a pair (G+ up by half, G- down by half),
 turned into whole programming pulses (:class:`~memsim.tiles.config.TileConfig` ``counting``
@@ -40,7 +40,7 @@ from memsim.devices.nonideal import STUCK_OFF, STUCK_ON, StuckFaults
 from memsim.devices.retention import relax_conductances, retention_factor
 from memsim.devices.spread import d2d_factors
 from memsim.errors import ParameterError
-from memsim.solve.dc import solve_dc
+from memsim.solve.dc import solve_currents
 from memsim.tiles.base import WeightStats, as_batch
 from memsim.tiles.config import TileConfig
 from memsim.tiles.pulses import integrate_pulses, pulse_train
@@ -255,10 +255,10 @@ class CrossbarTile:
             g = self.conductances()
             return volts @ g, (volts * volts) @ g.sum(axis=1)
         if self._transfer is None and self._direct + volts.shape[0] < self.n_in:
-            res = solve_dc(self.network, volts.T, state=self.network_state())
+            i_out, i_in = solve_currents(self.network, volts.T, state=self.network_state())
             self._direct += volts.shape[0]
             self.stats.solves += volts.shape[0]
-            return res.output_currents.T, np.sum(volts * res.input_currents.T, axis=1)
+            return i_out.T, np.sum(volts * i_in.T, axis=1)
         t, y = self._transfer_matrix()
         return volts @ t, np.sum(volts * (volts @ y), axis=1)
 
@@ -269,9 +269,10 @@ class CrossbarTile:
             g = self.conductances()
             return g, np.diag(g.sum(axis=1))
         if self._transfer is None:
-            res = solve_dc(self.network, np.eye(self.n_in), state=self.network_state())
+            i_out, i_in = solve_currents(self.network, np.eye(self.n_in),
+                                         state=self.network_state())
             self.stats.solves += self.n_in
-            self._transfer = (res.output_currents.T.copy(), res.input_currents.T.copy())
+            self._transfer = (i_out.T.copy(), i_in.T.copy())
         return self._transfer
 
     def update(self, dw: np.ndarray) -> None:

@@ -581,3 +581,38 @@ def test_segments_need_the_plain_crossbar_structure():
         layout=net.layout,
     )
     assert crossbar_segments(extra) is None
+
+
+@pytest.mark.parametrize("rows, cols, batch", [(5, 7, 1), (6, 4, 40), (16, 24, 70)])
+def test_terminal_currents_without_node_voltages_match_the_direct_solve(rows, cols, batch):
+    """solve_currents (CrossbarSystem.currents: the last bit segment, the first word
+    segment) against the direct factorization: the iteration stops at a KCL residual of
+    1e-12 of the largest edge current, so the currents agree to ~1e-12 of the largest one
+    (1e-10 leaves room for the conditioning of the line systems)."""
+    from memsim.solve.dc import solve_currents
+
+    net, _ = _crossbar(rows, cols, r_word=2.0, r_bit=2.0, seed=rows)
+    rng = np.random.default_rng(cols)
+    v = rng.uniform(0.0, 0.5, rows if batch == 1 else (rows, batch))
+    i_out, i_in = solve_currents(net, v)
+    ref = memsim.solve_dc(net, v, method="direct")
+    assert i_out.shape == ref.output_currents.shape and i_in.shape == ref.input_currents.shape
+    scale = max(np.abs(ref.output_currents).max(), np.abs(ref.input_currents).max())
+    assert np.abs(i_out - ref.output_currents).max() <= 1e-10 * scale
+    assert np.abs(i_in - ref.input_currents).max() <= 1e-10 * scale
+    assert np.abs(i_in).min() > 0  # every driven input delivers current: the check is live
+
+
+def test_terminal_currents_of_other_networks_are_the_dc_solve():
+    from memsim.solve.dc import solve_currents
+
+    net = memsim.layered([3, 4, 2], device=Resistor(1e3))
+    v = np.array([[1.0, 0.2], [0.5, 0.0], [0.0, 0.3]])
+    i_out, i_in = solve_currents(net, v)
+    ref = memsim.solve_dc(net, v)
+    np.testing.assert_array_equal(i_out, ref.output_currents)
+    np.testing.assert_array_equal(i_in, ref.input_currents)
+    with pytest.raises(ParameterError, match="inputs"):
+        solve_currents(net, [1.0, 2.0])
+    with pytest.raises(ParameterError, match="inputs"):
+        solve_currents(net, [1.0, np.nan, 0.0])

@@ -9,7 +9,9 @@ Chebyshev kernel (:mod:`.batched`) in chunks of :data:`CHUNK` right-hand sides.
 from __future__ import annotations
 
 import os
+import threading
 import weakref
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -67,6 +69,23 @@ def _scatter(word, bit, v_in, x, bits, v, start):
 
 
 _SEGMENT_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_BUFFERS = threading.local()
+
+
+def _chunk_buffers(rows: int, cols: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """This thread's work arrays ``x, bits`` (rows, cols, width) for :func:`solve_lines`
+    (which writes them whole before reading them). Kept from solve to solve: a tile re-solves
+    after every write, and fresh arrays of some MB cost their page faults each time (a
+    quarter of a 64 x 200 tile's read)."""
+    cache = getattr(_BUFFERS, "arrays", None)
+    if cache is None:
+        cache = _BUFFERS.arrays = {}
+    key = (rows, cols, width)
+    if key not in cache:
+        if len(cache) >= 8:  # a handful of tile shapes at a time
+            cache.clear()
+        cache[key] = (np.empty(key), np.empty(key))
+    return cache[key]
 
 
 def _find_edges(net: Network, a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
@@ -257,14 +276,57 @@ class CrossbarSystem:
             If the iteration misses the tolerance within ``maxiter`` iterations.
         """
         net = self.net
+        v_in = self._check(v_in)
+        v = np.empty((net.n_nodes, v_in.shape[1]))
+        v[net.inputs] = v_in
+        v[net.outputs] = 0.0
+
+        def scatter(vin: np.ndarray, x: np.ndarray, bits: np.ndarray, start: int) -> None:
+            _scatter(self.word, self.bit, vin, x, bits, v, start)
+
+        self._run(v_in, scatter)
+        return v
+
+    def currents(self, v_in: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Output and input currents only, (n_outputs, B) and (n_inputs, B), for input
+        voltages ``v_in`` (n_inputs, B): what a tile's read needs, without the (N, B) node
+        voltages. An output's current is its bit line's last segment's (bit node (R-1, j) to
+        the grounded output), an input's its word line's first (input to word node (i, 0));
+        the same values :func:`memsim.solve_dc` gives within the solver's tolerance.
+
+        Raises
+        ------
+        ParameterError
+            If ``v_in`` is not (n_inputs, B).
+        SolverError
+            If the iteration misses the tolerance within ``maxiter`` iterations.
+        """
+        v_in = self._check(v_in)
+        i_out = np.empty((self.cols, v_in.shape[1]))
+        i_in = np.empty((self.rows, v_in.shape[1]))
+        g_out = self.sb[self.rows - 1][:, None]
+        g_in = self.sw[:, 0][:, None]
+
+        def terminal(vin: np.ndarray, x: np.ndarray, bits: np.ndarray, start: int) -> None:
+            width = vin.shape[1]
+            i_out[:, start:start + width] = g_out * bits[self.rows - 1]
+            i_in[:, start:start + width] = -g_in * x[:, 0]  # v_in - word = -x
+
+        self._run(v_in, terminal)
+        return i_out, i_in
+
+    def _check(self, v_in: np.ndarray) -> np.ndarray:
         v_in = np.asarray(v_in, float)
         if v_in.ndim != 2 or v_in.shape[0] != self.rows:
             raise ParameterError("inputs", f"need ({self.rows}, batch) input voltages, got "
                                  f"shape {v_in.shape}")
+        return v_in
+
+    def _run(self, v_in: np.ndarray,
+             sink: Callable[[np.ndarray, np.ndarray, np.ndarray, int], None]) -> None:
+        """Solve the chunks of ``v_in``; ``sink(vin, x, bits, start)`` takes each chunk's
+        word-line deviations and bit-line voltages (R, C, width)."""
         batch = v_in.shape[1]
-        v = np.empty((net.n_nodes, batch))
-        v[net.inputs] = v_in
-        v[net.outputs] = 0.0
         starts = range(0, batch, CHUNK)
         if batch > 1 and self._coarse is None:
             lw, iw, lb, ib = self.factors
@@ -273,18 +335,18 @@ class CrossbarSystem:
         threads = min(self.threads, len(starts))
         if threads > 1:  # chunks are independent; the kernels release the GIL
             with ThreadPoolExecutor(threads) as pool:
-                its = list(pool.map(lambda s: self._chunk(v_in, v, s), starts))
+                its = list(pool.map(lambda s: self._chunk(v_in, s, sink), starts))
         else:
-            its = [self._chunk(v_in, v, s) for s in starts]
+            its = [self._chunk(v_in, s, sink) for s in starts]
         self.iterations = its
         if min(its) < 0:
             raise SolverError(
-                f"the crossbar solver on {net.name!r} missed rtol={self.rtol:g} in "
+                f"the crossbar solver on {self.net.name!r} missed rtol={self.rtol:g} in "
                 f"{self.maxiter} iterations; use method='direct'")
-        return v
 
-    def _chunk(self, v_in: np.ndarray, v: np.ndarray, start: int) -> int:
-        """Solve right-hand sides ``start:start + CHUNK`` into the columns of ``v``."""
+    def _chunk(self, v_in: np.ndarray, start: int,
+               sink: Callable[[np.ndarray, np.ndarray, np.ndarray, int], None]) -> int:
+        """Solve right-hand sides ``start:start + CHUNK`` and hand them to ``sink``."""
         lw, iw, lb, ib = self.factors
         vin = np.ascontiguousarray(v_in[:, start:start + CHUNK])
         width = vin.shape[1]
@@ -297,13 +359,10 @@ class CrossbarSystem:
         else:
             c = self._coarse
             assert c is not None
-            x = np.empty((self.rows, self.cols, width))
-            bits = np.empty_like(x)
+            x, bits = _chunk_buffers(self.rows, self.cols, width)
             its = solve_lines(self.gd, self.sw, lw, iw, lb, ib, c.a0, c.wa, c.c0, c.wc, c.q,
                               c.e_inv, c.e_inv.shape[0] // n_hats(self.rows, MA), vin,
                               self.rtol, self.maxiter, x, bits, self._relax)
         if its >= 0:
-            _scatter(self.word, self.bit, vin, x, bits, v, start)
+            sink(vin, x, bits, start)
         return int(its)
-
-
