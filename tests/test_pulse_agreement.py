@@ -11,7 +11,7 @@ from memsim.solve.pulse import pulse
 from memsim.solve.topology import adjacency, free_index
 
 CONFIG = CircuitConfig()
-# CircuitConfig documents event_tol = 1e-6 as keeping a pulse within 1e-4 of a converged
+# CircuitConfig documents event_tol = 1e-5 as keeping a pulse within 1e-4 of a converged
 # solution in every state: that is the bound checked.
 ACCURACY = 1e-4
 

@@ -67,7 +67,7 @@ __all__ = [
     "with_parts",
 ]
 
-EVENT_TOL = 1e-6
+EVENT_TOL = 1e-5
 """Default largest estimated local state error of an RK4 step from bound events in it."""
 MAX_PULSE_STEPS = 10_000
 """Steps (accepted or rejected) after which an adaptive integration stops refining."""
