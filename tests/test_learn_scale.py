@@ -62,3 +62,29 @@ def test_trials_on_two_threads_match_one_thread_exactly():
     abstract = [capacity_curve("abstract", abstract_sizes=(4, 8, 4), repetitions=10, seed=3,
                                threads=n) for n in (1, 2)]
     assert np.array_equal(abstract[0].successes, abstract[1].successes)
+
+
+def test_a_pulse_whose_arrivals_kept_shortening_the_steps_ends():
+    """A trial of a co-design search design (tests/data/stalled_design.json: an 8-8-8-8
+    bipartite net, ~7.7 V pulses) never finished: the event control cut every RK4 step at an
+    arrival predicted ever closer ahead. With the floor MIN_EVENT_STEP it trains to its step
+    budget; run in a subprocess so that a regression fails instead of hanging the suite."""
+    import json
+    import subprocess
+
+    data = Path(__file__).parent / "data" / "stalled_design.json"
+    code = f"""
+import json
+from memsim.analyze.capacity import trial_seed, _network
+from memsim.learn import random_task, train
+from memsim.search.design import learning_config, network_factory
+d = json.load(open({str(data)!r}))
+cfg = learning_config(d["point"], d["master"]).replace(max_steps=20)
+topo, task_seed, train_seed = trial_seed(d["master"], d["P"], d["trial"]).spawn(3)
+net = _network(network_factory(d["point"]), topo)
+task = random_task(len(net.inputs), len(net.outputs), d["P"], seed=task_seed)
+print(json.dumps({{"steps": train(net, task, cfg, seed=train_seed).n_steps}}))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=600, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1])["steps"] == 20

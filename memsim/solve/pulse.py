@@ -57,6 +57,7 @@ __all__ = [
     "EVENT_TOL",
     "LANDED",
     "MAX_EVENT_TRIES",
+    "MIN_EVENT_STEP",
     "MAX_PULSE_STEPS",
     "PulseWork",
     "event_step",
@@ -73,6 +74,10 @@ MAX_PULSE_STEPS = 10_000
 """Steps (accepted or rejected) after which an adaptive integration stops refining."""
 MAX_EVENT_TRIES = 8
 """Step ends an RK4 step tries before it ends at the first bound arrival."""
+MIN_EVENT_STEP = 1e-3
+"""Shortest RK4 step the event control takes, as a fraction of ``duration / n_sub``: without
+it a design of the co-design search (8-8-8-8 bipartite, ~7.7 V pulses) hung in one pulse
+taking ever shorter steps to a predicted arrival."""
 LANDED = 1e-12
 """Distance from a bound below which an adaptive step puts a device arriving there on it."""
 
@@ -300,6 +305,9 @@ def _integrate(nb, x, duration, n_sub, tol, event_tol, edges, model, params, val
                     if event_tol > 0.0:
                         step = event_step(e0, e1, h, event_tol, x, edges, model, params, v, k,
                                           local, dfix, times, coefs)
+                        # never shorter than a floor: an arrival predicted just ahead,
+                        # over and over, would stall the pulse (Zeno)
+                        step = max(step, MIN_EVENT_STEP * duration / n_sub)
                         if step < h:
                             h = step
                             last = False

@@ -19,7 +19,13 @@ from memsim.devices.models import Model
 from memsim.devices.reference import conductances_np, drift_np, drift_slope_np
 from memsim.errors import FloatingSubnetworkWarning
 from memsim.solve.dc import DCResult, solve_dc
-from memsim.solve.pulse import EVENT_TOL, LANDED, MAX_EVENT_TRIES, MAX_PULSE_STEPS
+from memsim.solve.pulse import (
+    EVENT_TOL,
+    LANDED,
+    MAX_EVENT_TRIES,
+    MAX_PULSE_STEPS,
+    MIN_EVENT_STEP,
+)
 from memsim.solve.rk import DP_A, DP_B4, DP_B5, accept_factor, reject_factor
 
 __all__ = ["pulse_np"]
@@ -137,7 +143,8 @@ def pulse_np(net: Network, x: np.ndarray, v_in: np.ndarray, driven: np.ndarray,
                 if last:
                     h = duration - t
                 if event_tol > 0:
-                    step = event_step(nodes, eb, h, xn, k0, r0)
+                    step = max(event_step(nodes, eb, h, xn, k0, r0),
+                               MIN_EVENT_STEP * duration / n_sub)
                     if step < h:
                         h = step
                         last = False
