@@ -211,14 +211,13 @@ def trial_outcomes(
     cfg = _check_learning(factory, learning)
     root = _root(seed)
     n_threads = trial_threads(threads)
-    counts: list[tuple[int, int]] = []  # the abstract model's terminal counts, found once
-    if isinstance(factory, str):
-        counts.append(_terminal_counts(factory, sizes, trial_seed(root, P, start).spawn(3)[0]))
+    abstract = isinstance(factory, str)
+    if abstract:  # the abstract model's terminal counts (its sizes), checked once
+        n_in, n_out = _terminal_counts(factory, sizes, trial_seed(root, P, start).spawn(3)[0])
 
     def run(k: int) -> Any:
         topo, task_seed, train_seed = trial_seed(root, P, start + k).spawn(3)
-        if isinstance(factory, str):
-            n_in, n_out = counts[0]
+        if abstract:
             task = random_task(n_in, n_out, int(P), seed=task_seed, one_hot=one_hot)
             return train_abstract(list(sizes), task, cfg,  # type: ignore[arg-type]
                                   seed=train_seed, max_steps=max_steps)
@@ -227,29 +226,26 @@ def trial_outcomes(
                            one_hot=one_hot)
         return train(net, task, cfg, seed=train_seed, max_steps=max_steps)
 
-    out = np.zeros(int(repetitions), bool)
-    if n_threads == 1 or repetitions <= 1:
-        results: Any = map(run, range(int(repetitions)))
+    def record(results: Any) -> np.ndarray:
+        out = np.zeros(int(repetitions), bool)
         for k, res in enumerate(results):
             out[k] = res.learned
             if on_trial is not None:
                 on_trial(int(P), start + k, res)
         return out
+
+    if n_threads == 1 or repetitions <= 1:
+        return record(map(run, range(int(repetitions))))
     # The training kernels release the GIL; a trial's result depends only on its seed, and
     # they are handed on in trial order, so nothing depends on the thread count.
     with ThreadPoolExecutor(n_threads, thread_name_prefix="memsim-trial") as pool:
         futures = [pool.submit(run, k) for k in range(int(repetitions))]
         try:
-            for k, fut in enumerate(futures):
-                res = fut.result()
-                out[k] = res.learned
-                if on_trial is not None:
-                    on_trial(int(P), start + k, res)
+            return record(f.result() for f in futures)
         except BaseException:
             for fut in futures:
                 fut.cancel()
             raise
-    return out
 
 
 def trial_threads(threads: int | None) -> int:
