@@ -5,6 +5,7 @@ dataset and, as memsim's extension, on the devices' precision?
     ... --small                      small sizes: 4 searches, budget 4, 300 digits, 1 epoch
     ... --small --budget 12 --seeds 3   (what benchmarks/results_rules.md records)
     ... --store-dir results/meta     stores kept: a re-run resumes, nothing is computed twice
+    ... --searches mushroom_digits_float mushroom_mnist5k_float   a part of the study
 
 Without ``--small`` it runs the full settings (the search files as shipped: budget 40 per
 method, 3 epochs, the whole training split, 5 test seeds; hours on 2 cores).
@@ -35,7 +36,14 @@ from pathlib import Path
 
 import numpy as np
 
-from memsim.rules.meta import SETTINGS, MetaSettings, rule_table, run_meta, verdict
+from memsim.rules.meta import (
+    META_SEARCHES,
+    SETTINGS,
+    MetaSettings,
+    rule_table,
+    run_meta,
+    verdict,
+)
 from memsim.rules.mushroom import RULES
 from memsim.search.report import load_evaluations
 
@@ -78,10 +86,18 @@ def main() -> int:
     ap.add_argument("--initial", type=int, default=None, help="BO's initial random designs")
     ap.add_argument("--epochs", type=int, default=None)
     ap.add_argument("--n-train", type=int, default=None, help="training samples")
+    ap.add_argument("--searches", nargs="+", default=None, metavar="NAME",
+                    help="a subset of the study's searches (default all; a later run with "
+                         "the others resumes the same stores)")
     args = ap.parse_args()
     settings: MetaSettings = SETTINGS["small" if args.small else "full"]
     over = {k: getattr(args, k) for k in ("budget", "initial", "epochs", "n_train")
             if getattr(args, k) is not None}
+    if args.searches is not None:
+        unknown = sorted(set(args.searches) - set(META_SEARCHES))
+        if unknown:
+            ap.error(f"unknown searches {unknown}; the study's: {', '.join(META_SEARCHES)}")
+        over["searches"] = tuple(args.searches)
     settings = dataclasses.replace(settings, **over)
     seeds = list(range(args.seeds if args.seeds is not None else settings.seeds))
     store_dir = Path(args.store_dir or ("results/meta_small" if args.small else "results/meta"))
