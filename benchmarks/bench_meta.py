@@ -97,7 +97,7 @@ def main() -> int:
         unknown = sorted(set(args.searches) - set(META_SEARCHES))
         if unknown:
             ap.error(f"unknown searches {unknown}; the study's: {', '.join(META_SEARCHES)}")
-        over["searches"] = tuple(args.searches)
+        over["searches"] = tuple(dict.fromkeys(args.searches))  # each once, in order
     settings = dataclasses.replace(settings, **over)
     seeds = list(range(args.seeds if args.seeds is not None else settings.seeds))
     store_dir = Path(args.store_dir or ("results/meta_small" if args.small else "results/meta"))
