@@ -201,7 +201,7 @@ def test_relaxation_contracts_fast_on_stiff_lines_and_hands_heavy_lines_over():
         c = coarse_space(gd, sw, sb, lb, ib)
         its = solve_lines(gd, sw, lw, iw, lb, ib, c.a0, c.wa, c.c0, c.wc, c.q, c.e_inv,
                           c.e_inv.shape[0] // cb.coarse.n_hats(rows, cb.coarse.MA), v_in,
-                          1e-12, 200, x, b, True)
+                          1e-12, 200, x, b, True, np.full((2, rows, cols, 2), np.nan))
         assert its >= sweeps
         v = _nodes(net, v_in, x, b)
         _close(net, g, v, NodalSystem(net, g, terminals(net)).solve(v_in))
@@ -307,8 +307,9 @@ def test_two_level_kernel_agrees_with_numpy_twin(case):
     mc = c.e_inv.shape[0] // cb.coarse.n_hats(rows, cb.coarse.MA)
     start = np.repeat(v_in[:, None, :], cols, axis=1)
     x, bits = np.empty((rows, cols, batch)), np.empty((rows, cols, batch))
+    work = np.full((2, rows, cols, batch), np.nan)  # scratch: never read before written
     sweeps = two_level_solve(gd, sw, lw, iw, lb, ib, c.a0, c.wa, c.c0, c.wc, c.q, c.e_inv,
-                             mc, v_in, 1e-12, 300, x, bits, start)
+                             mc, v_in, 1e-12, 300, x, bits, start, work)
     x_np, bits_np, sweeps_np = two_level_np(gd, sw, sb, c, v_in, rtol=1e-12, maxiter=300)
     assert sweeps > 0 and sweeps_np > 0
     # same iteration; a residual sitting at the tolerance may take one sweep more or less

@@ -44,11 +44,15 @@ SAFETY = 1.1
 """Factor on the estimated rate: Chebyshev weights for a slightly larger radius lose little,
 for a smaller one they let the modes above it grow."""
 
+CONTRACT = {"contract"}
+"""The sweep kernels let LLVM fuse multiply-adds (one rounding instead of two: the
+iteration's values change in the last bit, the stopping rule is the same)."""
+
 RHO_MAX = 0.98
 """Largest radius the weights are built for."""
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=CONTRACT)
 def _pass_b(gd, lw, iw, lb, q, e, v_in, t, b_cur, b_old, alpha, beta, delta, xrow, i_max,
             x_max, sw):
     """b_old <- alpha (t + Y c) + beta b_cur + delta b_old; word lines solved for it (drops
@@ -91,7 +95,7 @@ def _pass_b(gd, lw, iw, lb, q, e, v_in, t, b_cur, b_old, alpha, beta, delta, xro
             i_max[k] = a if a > i_max[k] else i_max[k]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=CONTRACT)
 def _pass_a(gd, lb, ib, a0, wa, c0, wc, mc, t, b_cur, res, acc, crhs):
     """t <- A_b^-1 t (back substitution, up the rows); res[k] = max |G (t - b_cur)|, the
     word-node residual, restricted to the coarse space into crhs (acc: row scratch)."""
@@ -123,7 +127,7 @@ def _pass_a(gd, lb, ib, a0, wa, c0, wc, mc, t, b_cur, res, acc, crhs):
                 crhs[(a + 1) * mc + c, k] += u1 * acc[c, k]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=CONTRACT)
 def _coarse_correction(e_inv, c0, wc, mc, crhs, e):
     """e[a, j, k] = sum_c (E^-1 crhs)[a * mc + c, k] h_c(j): the coarse correction's factor
     per bit line (Y c = sum_a q_a e_a)."""
@@ -175,7 +179,7 @@ def _word_drops(gd, lw, iw, v_in, b, x):
 
 @njit(cache=True, nogil=True)
 def two_level_solve(gd, sw, lw, iw, lb, ib, a0, wa, c0, wc, q, e_inv, mc, v_in, rtol,
-                    maxiter, x, bits, b_start):
+                    maxiter, x, bits, b_start, work):
     """IR drops ``x`` and bit voltages ``bits`` (R, C, B) of a batch by the two-level
     Chebyshev iteration of the module notes, from the bit voltages ``b_start`` (``v_in``
     along each row: the ideal-line start; ``b_start`` may be ``bits``).
@@ -199,6 +203,9 @@ def two_level_solve(gd, sw, lw, iw, lb, ib, a0, wa, c0, wc, q, e_inv, mc, v_in, 
         Outputs.
     b_start : (R, C, B)
         Initial bit voltages: the first sweep solves the word lines for them.
+    work : (2, R, C, B)
+        Scratch (the iterate and its predecessor), overwritten: a caller that solves again
+        and again passes the same one instead of paying fresh pages each time.
 
     Returns
     -------
@@ -208,8 +215,10 @@ def two_level_solve(gd, sw, lw, iw, lb, ib, a0, wa, c0, wc, q, e_inv, mc, v_in, 
     rows, cols, nb = x.shape
     m = e_inv.shape[0]
     s_max = sw.max()
-    b_cur = b_start.copy()
-    b_old = np.zeros((rows, cols, nb))  # read (times delta = 0) by the first pass B
+    b_cur = work[0]
+    b_cur[:, :, :] = b_start
+    b_old = work[1]
+    b_old[:, :, :] = 0.0  # read (times delta = 0) by the first pass B
     t = bits
     t[:, :, :] = 0.0
     xrow = np.zeros((cols, nb))
@@ -412,8 +421,9 @@ def line_relax(gd, sw, lw, iw, lb, ib, v_in, x, rtol, maxiter, b, t):
 
 @njit(cache=True, nogil=True)
 def solve_lines(gd, sw, lw, iw, lb, ib, a0, wa, c0, wc, q, e_inv, mc, v_in, rtol, maxiter,
-                x, bits, relax):
-    """IR drops ``x`` and bit voltages ``bits`` of a batch from the ideal-line start.
+                x, bits, relax, work):
+    """IR drops ``x`` and bit voltages ``bits`` of a batch from the ideal-line start
+    (``work``: (2, R, C, B) scratch, as in :func:`two_level_solve`).
 
     With ``relax`` (stiff lines, where a plain sweep already contracts fast and costs less
     than a two-level one): :func:`line_relax`, continued by :func:`two_level_solve` from its
@@ -427,9 +437,9 @@ def solve_lines(gd, sw, lw, iw, lb, ib, a0, wa, c0, wc, q, e_inv, mc, v_in, rtol
                 for k in range(nb):
                     bits[i, j, k] = v_in[i, k]  # b = u: the drops x(b) vanish (ideal lines)
         return two_level_solve(gd, sw, lw, iw, lb, ib, a0, wa, c0, wc, q, e_inv, mc, v_in,
-                               rtol, maxiter, x, bits, bits)
+                               rtol, maxiter, x, bits, bits, work)
     x[:, :, :] = 0.0
-    t = np.empty((rows, cols, nb))
+    t = work[0]
     sweeps, status = line_relax(gd, sw, lw, iw, lb, ib, v_in, x, rtol, maxiter, bits, t)
     if status == CONVERGED:
         return sweeps
@@ -437,7 +447,7 @@ def solve_lines(gd, sw, lw, iw, lb, ib, a0, wa, c0, wc, q, e_inv, mc, v_in, rtol
         return -1
     # continue from the relaxation's bit voltages (of its last x, in bits)
     its = two_level_solve(gd, sw, lw, iw, lb, ib, a0, wa, c0, wc, q, e_inv, mc, v_in, rtol,
-                          maxiter - sweeps, x, bits, bits)
+                          maxiter - sweeps, x, bits, bits, work)
     return -1 if its < 0 else sweeps + its
 
 

@@ -72,11 +72,12 @@ _SEGMENT_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _BUFFERS = threading.local()
 
 
-def _chunk_buffers(rows: int, cols: int, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """This thread's work arrays ``x, bits`` (rows, cols, width) for :func:`solve_lines`
-    (which writes them whole before reading them). Kept from solve to solve: a tile re-solves
-    after every write, and fresh arrays of some MB cost their page faults each time (a
-    quarter of a 64 x 200 tile's read)."""
+def _chunk_buffers(rows: int, cols: int,
+                   width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """This thread's work arrays for :func:`solve_lines` (which writes them whole before
+    reading them): ``x, bits`` (rows, cols, width) and the scratch ``work`` (2, rows, cols,
+    width). Kept from solve to solve: a tile re-solves after every write, and fresh arrays of
+    some MB cost their page faults each time (a quarter of a 64 x 200 tile's read)."""
     cache = getattr(_BUFFERS, "arrays", None)
     if cache is None:
         cache = _BUFFERS.arrays = {}
@@ -84,7 +85,7 @@ def _chunk_buffers(rows: int, cols: int, width: int) -> tuple[np.ndarray, np.nda
     if key not in cache:
         if len(cache) >= 8:  # a handful of tile shapes at a time
             cache.clear()
-        cache[key] = (np.empty(key), np.empty(key))
+        cache[key] = (np.empty(key), np.empty(key), np.empty((2, *key)))
     return cache[key]
 
 
@@ -359,10 +360,10 @@ class CrossbarSystem:
         else:
             c = self._coarse
             assert c is not None
-            x, bits = _chunk_buffers(self.rows, self.cols, width)
+            x, bits, work = _chunk_buffers(self.rows, self.cols, width)
             its = solve_lines(self.gd, self.sw, lw, iw, lb, ib, c.a0, c.wa, c.c0, c.wc, c.q,
                               c.e_inv, c.e_inv.shape[0] // n_hats(self.rows, MA), vin,
-                              self.rtol, self.maxiter, x, bits, self._relax)
+                              self.rtol, self.maxiter, x, bits, self._relax, work)
         if its >= 0:
             sink(vin, x, bits, start)
         return int(its)
