@@ -617,3 +617,23 @@ def test_terminal_currents_of_other_networks_are_the_dc_solve():
         solve_currents(net, [1.0, 2.0])
     with pytest.raises(ParameterError, match="inputs"):
         solve_currents(net, [1.0, np.nan, 0.0])
+
+
+def test_line_buffers_are_kept_per_thread_only_below_the_size_limit(monkeypatch):
+    # Small buffers are reused by the next solve of the same shape (a tile re-solves after
+    # every write); above KEEP_BYTES each solve gets fresh ones and the thread keeps none.
+    # Which of the two it is must not change a bit of the answer.
+    net, g = _crossbar(5, 6, seed=40)
+    v_in = np.random.default_rng(41).uniform(-1, 1, (5, 4))
+    kept = cb_system._chunk_buffers(5, 6, 4)
+    assert all(a is b for a, b in zip(kept, cb_system._chunk_buffers(5, 6, 4), strict=True))
+    assert [a.shape for a in kept] == [(5, 6, 4), (5, 6, 4), (2, 5, 6, 4)]
+    i_kept = CrossbarSystem(net, g, terminals(net)).currents(v_in)
+    monkeypatch.setattr(cb_system, "KEEP_BYTES", 4 * 5 * 6 * 4 * 8 - 1)  # just too big
+    fresh = cb_system._chunk_buffers(5, 6, 4)
+    assert not any(a is b for a, b in zip(fresh, kept, strict=True))
+    assert not any(a is b for a, b in zip(fresh, cb_system._chunk_buffers(5, 6, 4),
+                                          strict=True))
+    i_fresh = CrossbarSystem(net, g, terminals(net)).currents(v_in)
+    for a, b in zip(i_kept, i_fresh, strict=True):
+        np.testing.assert_array_equal(a, b)

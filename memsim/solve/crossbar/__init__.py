@@ -64,6 +64,7 @@ from memsim.solve.crossbar.single import (
 from memsim.solve.crossbar.stopping import EPS, FLOOR_ULPS, RTOL, RTOL_TRANSIENT, tolerance
 from memsim.solve.crossbar.system import (
     CHUNK,
+    KEEP_BYTES,
     MAXITER_PER_LINE,
     THREADS,
     CrossbarSystem,
@@ -84,6 +85,7 @@ __all__ = [
     "EPS",
     "FLOOR_ULPS",
     "GROUP",
+    "KEEP_BYTES",
     "MAXITER_PER_LINE",
     "RTOL",
     "RTOL_TRANSIENT",

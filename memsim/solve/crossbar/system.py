@@ -26,7 +26,7 @@ from memsim.solve.crossbar.single import solve_lines1
 from memsim.solve.crossbar.stopping import RTOL
 from memsim.solve.topology import Terminals
 
-__all__ = ["CHUNK", "MAXITER_PER_LINE", "RELAX_BELOW", "THREADS", "CrossbarSystem",
+__all__ = ["CHUNK", "KEEP_BYTES", "MAXITER_PER_LINE", "RELAX_BELOW", "THREADS", "CrossbarSystem",
            "crossbar_applicable", "crossbar_segments"]
 
 MAXITER_PER_LINE = 10
@@ -68,6 +68,10 @@ def _scatter(word, bit, v_in, x, bits, v, start):
 
 
 
+KEEP_BYTES = 64 * 2**20
+"""Largest set of per-thread line-solver buffers kept between solves (the four (R, C, chunk)
+arrays of a 128 x 128 tile and a full chunk take 16 MiB)."""
+
 _SEGMENT_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _BUFFERS = threading.local()
 
@@ -77,11 +81,15 @@ def _chunk_buffers(rows: int, cols: int,
     """This thread's work arrays for :func:`solve_lines` (which writes them whole before
     reading them): ``x, bits`` (rows, cols, width) and the scratch ``work`` (2, rows, cols,
     width). Kept from solve to solve: a tile re-solves after every write, and fresh arrays of
-    some MB cost their page faults each time (a quarter of a 64 x 200 tile's read)."""
+    some MB cost their page faults each time (a quarter of a 64 x 200 tile's read). Arrays
+    larger than :data:`KEEP_BYTES` in all are made fresh for each solve and not kept: their
+    solve outweighs the page faults, and a thread should not hold them after it."""
+    key = (rows, cols, width)
+    if 4 * rows * cols * width * 8 > KEEP_BYTES:
+        return np.empty(key), np.empty(key), np.empty((2, *key))
     cache = getattr(_BUFFERS, "arrays", None)
     if cache is None:
         cache = _BUFFERS.arrays = {}
-    key = (rows, cols, width)
     if key not in cache:
         if len(cache) >= 8:  # a handful of tile shapes at a time
             cache.clear()
