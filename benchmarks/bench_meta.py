@@ -6,6 +6,7 @@ dataset and, as memsim's extension, on the devices' precision?
     ... --small --budget 12 --seeds 3   (what benchmarks/results_rules.md records)
     ... --store-dir results/meta     stores kept: a re-run resumes, nothing is computed twice
     ... --searches mushroom_digits_float mushroom_mnist5k_float   a part of the study
+    ... --csv benchmarks/results_meta.csv   the test table, merged into the file by search
 
 Without ``--small`` it runs the full settings (the search files as shipped: budget 40 per
 method, 3 epochs, the whole training split, 5 test seeds; hours on 2 cores).
@@ -29,6 +30,7 @@ Times depend on the load of the shared machine (printed beside them); accuracies
 from __future__ import annotations
 
 import argparse
+import csv
 import dataclasses
 import os
 import time
@@ -75,6 +77,43 @@ def precision(spec) -> str:
     return "float" if p is None else f"{p.value} levels"
 
 
+CSV_FIELDS = ("dataset", "levels", "rule", "test_mean", "test_sem", "per_seed", "found_by",
+              "validation", "search")
+
+
+def csv_rows(spec, tab: list[dict]) -> list[dict[str, str]]:
+    """The test table of one search as rows of ``--csv`` (levels "float" or a count)."""
+    p = spec.param("levels")
+    return [{"dataset": spec.settings.dataset, "levels": "float" if p is None else str(p.value),
+             "rule": r["rule"], "test_mean": f"{r['test']:.4f}", "test_sem": f"{r['sem']:.4f}",
+             "per_seed": " ".join(f"{a:.4f}" for a in r["per seed"]),
+             "found_by": r["found by"], "validation": f"{r['validation']:.4f}",
+             "search": spec.name} for r in tab]
+
+
+def merge_csv(path: Path, rows: list[dict[str, str]], note: str) -> None:
+    """Write ``rows`` into the CSV at ``path``: the rows of every (dataset, levels) they cover
+    replace the file's, the others stay (a study run in parts fills one table). Lines
+    starting with ``#`` are comments: the file's are kept, ``note`` is added if new."""
+    comments: list[str] = []
+    kept: list[dict[str, str]] = []
+    if path.exists():
+        with open(path, newline="") as f:
+            lines = f.read().splitlines()
+        comments = [line for line in lines if line.startswith("#")]
+        kept = list(csv.DictReader(line for line in lines if not line.startswith("#")))
+    covered = {(r["dataset"], r["levels"]) for r in rows}
+    merged = [r for r in kept if (r["dataset"], r["levels"]) not in covered] + rows
+    if f"# {note}" not in comments:
+        comments.append(f"# {note}")
+    with open(path, "w", newline="") as f:
+        f.write("\n".join(comments) + "\n")
+        out = csv.DictWriter(f, fieldnames=CSV_FIELDS, restval="", extrasaction="ignore",
+                             lineterminator="\n")
+        out.writeheader()
+        out.writerows(merged)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--workers", type=int, default=2)
@@ -89,6 +128,9 @@ def main() -> int:
     ap.add_argument("--searches", nargs="+", default=None, metavar="NAME",
                     help="a subset of the study's searches (default all; a later run with "
                          "the others resumes the same stores)")
+    ap.add_argument("--csv", type=Path, default=None, metavar="PATH",
+                    help="write the test table into this CSV, replacing the rows of the "
+                         "searches run and keeping the others")
     args = ap.parse_args()
     settings: MetaSettings = SETTINGS["small" if args.small else "full"]
     over = {k: getattr(args, k) for k in ("budget", "initial", "epochs", "n_train")
@@ -138,6 +180,10 @@ def main() -> int:
             tab = rule_table(spec, store, seeds, client=client)
             verdicts[name] = (spec, verdict(tab))
             tables[name] = (spec, tab)
+            if args.csv is not None:
+                merge_csv(args.csv, csv_rows(spec, tab),
+                          f"{spec.name}: bench_meta.py {time.strftime('%Y-%m-%d')} ({sizes}, "
+                          f"test seeds {seeds})")
             shown = [{"rule": r["rule"], "found by": r["found by"],
                       "validation": round(r["validation"], 3),
                       "test": f"{r['test']:.4f} +- {r['sem']:.4f}",
