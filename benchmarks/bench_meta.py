@@ -91,6 +91,22 @@ def csv_rows(spec, tab: list[dict]) -> list[dict[str, str]]:
              "search": spec.name} for r in tab]
 
 
+def csv_problem(path: Path) -> str | None:
+    """Why ``--csv PATH`` cannot take the table, or None: checked before any search runs,
+    so that a bad path is not found out hours later."""
+    if not path.parent.is_dir():
+        return f"--csv {path}: the directory {path.parent} does not exist"
+    if path.is_dir():
+        return f"--csv {path}: is a directory"
+    if path.exists():
+        with open(path, newline="") as f:
+            header = next(csv.reader(line for line in f if not line.startswith("#")), None)
+        if header is None or not {"dataset", "levels"} <= set(header):
+            return (f"--csv {path}: not a table of this study (its header needs 'dataset' "
+                    f"and 'levels'; this script writes {', '.join(CSV_FIELDS)})")
+    return None
+
+
 def merge_csv(path: Path, rows: list[dict[str, str]], note: str) -> None:
     """Write ``rows`` into the CSV at ``path``: the rows of every (dataset, levels) they cover
     replace the file's, the others stay (a study run in parts fills one table). Lines
@@ -140,6 +156,8 @@ def main() -> int:
         if unknown:
             ap.error(f"unknown searches {unknown}; the study's: {', '.join(META_SEARCHES)}")
         over["searches"] = tuple(dict.fromkeys(args.searches))  # each once, in order
+    if args.csv is not None and (problem := csv_problem(args.csv)) is not None:
+        ap.error(problem)
     settings = dataclasses.replace(settings, **over)
     seeds = list(range(args.seeds if args.seeds is not None else settings.seeds))
     store_dir = Path(args.store_dir or ("results/meta_small" if args.small else "results/meta"))

@@ -69,3 +69,18 @@ def test_csv_rows_name_the_dataset_and_the_levels_of_the_search():
         assert (row["dataset"], row["levels"], row["search"]) == (dataset, levels, name)
         assert (row["test_mean"], row["test_sem"], row["per_seed"]) == (
             "0.9617", "0.0034", "0.9500 0.9700")
+
+
+def test_a_csv_that_cannot_take_the_table_is_refused_before_any_search(tmp_path):
+    other = tmp_path / "other.csv"
+    other.write_text("# a note\nname,value\na,1\n")
+    for bad, says in ((tmp_path / "missing" / "meta.csv", "does not exist"),
+                      (tmp_path, "is a directory"),
+                      (other, "not a table of this study")):
+        out = subprocess.run([sys.executable, str(SCRIPT), "--store-dir", str(tmp_path / "s"),
+                              "--searches", "mushroom_digits_float", "--csv", str(bad)],
+                             capture_output=True, text=True, timeout=120)
+        assert out.returncode == 2, out.stderr
+        assert says in out.stderr and "Traceback" not in out.stderr
+        assert not (tmp_path / "s").exists()  # refused before any store was made
+    assert other.read_text() == "# a note\nname,value\na,1\n"

@@ -85,15 +85,19 @@ def _chunk_buffers(rows: int, cols: int,
     larger than :data:`KEEP_BYTES` in all are made fresh for each solve and not kept: their
     solve outweighs the page faults, and a thread should not hold them after it."""
     key = (rows, cols, width)
-    if 4 * rows * cols * width * 8 > KEEP_BYTES:
+
+    def fresh() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return np.empty(key), np.empty(key), np.empty((2, *key))
+
+    if 4 * 8 * rows * cols * width > KEEP_BYTES:  # four (R, C, B) arrays of float64
+        return fresh()
     cache = getattr(_BUFFERS, "arrays", None)
     if cache is None:
         cache = _BUFFERS.arrays = {}
     if key not in cache:
         if len(cache) >= 8:  # a handful of tile shapes at a time
             cache.clear()
-        cache[key] = (np.empty(key), np.empty(key), np.empty((2, *key)))
+        cache[key] = fresh()
     return cache[key]
 
 
