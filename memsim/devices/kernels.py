@@ -30,7 +30,9 @@ __all__ = [
     "rate_at",
     "rates",
     "states_for_conductances",
+    "threshold_drift",
     "window",
+    "window_conductance",
 ]
 
 
@@ -83,13 +85,34 @@ def bounded(x, r):
 
 
 @njit(cache=True, inline="always")
+def window_conductance(r_on, r_off, x):
+    """``1 / R(x)`` with ``R(x) = R_off - x (R_off - R_on)``: the conductance every memristor
+    model shares."""
+    return 1.0 / (r_off - x * (r_off - r_on))
+
+
+@njit(cache=True, inline="always")
+def threshold_drift(alpha, beta, v_t, span, v):
+    """The threshold model's dx/dt under voltage ``v`` (``span = R_off - R_on``), before the
+    bound rule: ``f(v) = beta v + (alpha - beta)/2 (|v + v_t| - |v - v_t|)`` written piecewise,
+    exactly ``alpha v`` below threshold (no rounding residue: reads stay bit-identical)."""
+    if v > v_t:
+        f = alpha * v_t + beta * (v - v_t)
+    elif v < -v_t:
+        f = -alpha * v_t + beta * (v + v_t)
+    else:
+        f = alpha * v
+    return f / span
+
+
+@njit(cache=True, inline="always")
 def conductance_at(model, x, params, e):
     """Conductance in siemens of edge ``e`` (parameter row ``params[e]``) in state ``x``."""
     if model == Model.RESISTOR:
         return 1.0 / params[e, 0]
     if model == Model.OPEN:
         return 0.0
-    return 1.0 / (params[e, 1] - x * (params[e, 1] - params[e, 0]))
+    return window_conductance(params[e, 0], params[e, 1], x)
 
 
 @njit(cache=True)
@@ -104,20 +127,13 @@ def drift(model, x, v, params, e):
 
     Windows are part of the law: the Joglekar and Prodromakis windows have F(0) = F(1) = 0 by
     definition (exact solutions approach the bounds but never reach them). The threshold
-    model's ``f(v) = beta v + (alpha - beta)/2 (|v + v_t| - |v - v_t|)`` is written piecewise,
-    exactly ``alpha v`` below threshold (no rounding residue: reads stay bit-identical).
+    model is :func:`threshold_drift`.
     """
     if model == Model.RESISTOR or model == Model.OPEN:
         return 0.0
     if model == Model.THRESHOLD:
-        vt = params[e, 4]
-        if v > vt:
-            f = params[e, 2] * vt + params[e, 3] * (v - vt)
-        elif v < -vt:
-            f = -params[e, 2] * vt + params[e, 3] * (v + vt)
-        else:
-            f = params[e, 2] * v
-        return f / (params[e, 1] - params[e, 0])
+        return threshold_drift(params[e, 2], params[e, 3], params[e, 4],
+                               params[e, 1] - params[e, 0], v)
     i = v * conductance_at(model, x, params, e)
     if model == Model.HP:
         return params[e, 2] * i * window(int(params[e, 3]), x, i, params[e, 4])

@@ -214,7 +214,8 @@ def _apply(run, work, plans, slot, x, x_out, duration, proto, edges, model, para
     energy, p0 = pulse_arrays(
         x, x_out, run.v0, run.g0, edges, model, params, run.value, duration, proto.substeps,
         proto.pulse_tol, proto.event_tol, work.g, work.v, work.k, work.xs, work.pw, work.times,
-        work.coefs, work.xb, work.mb, work.pb, work.eb, work.gb, work.ident, plan.counts,
+        work.coefs, work.xb, work.mb, work.pb, work.eb, work.gb, work.ident, work.cols,
+        work.dv, plan.counts,
         plan.node_ptr, plan.n_elim, plan.edge_ptr, plan.kept_edges, plan.local, plan.edges,
         plan.nodes, nodal.s, nodal.c, nodal.cs, nodal.rc, nodal.y, nodal.d, nodal.rhs,
         nodal.dfix, nodal.gc, nodal.key)

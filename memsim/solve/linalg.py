@@ -417,15 +417,17 @@ def solve_block(b, plan, edges, g, value, v, work):
     block_voltages(b, plan.node_ptr, plan.n_elim, plan.edge_ptr, plan.kept_edges,
                    plan.counts[1], plan.local, plan.edges, plan.nodes, edges, g, value, v,
                    work.s, work.c, work.cs, work.rc, work.y, work.d, work.rhs, work.dfix,
-                   work.gc, work.key)
+                   work.gc, work.key, False)
 
 
 @njit(cache=True)
 def block_voltages(b, node_ptr, n_elim, edge_ptr, kept_edges, epoch, local, order, nodes, edges,
-                   g, value, v, s, c, cs, rc, y, d, rhs, dfix, gc, key):
+                   g, value, v, s, c, cs, rc, y, d, rhs, dfix, gc, key, ordered):
     """:func:`solve_block` with the arrays of the plan and the work passed one by one, for
     loops that solve many times: taking an array out of a NamedTuple costs a reference-count
-    update, as much as a small block's arithmetic."""
+    update, as much as a small block's arithmetic. ``ordered``: the edges are numbered in
+    plan order (``order[k] == k``, as in :func:`memsim.solve.pulse.integrate_pulse`), so the
+    test of the cached elimination compares contiguous conductances (vector instructions)."""
     n0, n1 = node_ptr[b], node_ptr[b + 1]
     nn = n1 - n0
     ne = n_elim[b]
@@ -437,7 +439,10 @@ def block_voltages(b, node_ptr, n_elim, edge_ptr, kept_edges, epoch, local, orde
         return
     jk = j0 + kept_edges[b]  # order[j0:jk]: edges of kept nodes only; order[jk:j1]: the rest
     cached = key[0] == epoch and key[1] == b
-    if cached:
+    if cached and ordered:  # no early exit: a vectorized pass over all of them is faster
+        for k in range(np.uint64(jk), np.uint64(j1)):
+            cached &= g[k] == gc[k]
+    elif cached:
         for k in range(jk, j1):
             e = order[k]
             if g[e] != gc[e]:

@@ -38,7 +38,15 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from memsim.devices.kernels import bounded, clip_unit, conductance_at, drift, drift_slope
+from memsim.devices.kernels import (
+    bounded,
+    clip_unit,
+    conductance_at,
+    drift,
+    drift_slope,
+    threshold_drift,
+    window_conductance,
+)
 from memsim.devices.models import N_PARAMS, Model
 from memsim.solve.linalg import (
     DENSE_BLOCK,
@@ -59,7 +67,9 @@ __all__ = [
     "MAX_EVENT_TRIES",
     "MIN_EVENT_STEP",
     "MAX_PULSE_STEPS",
+    "N_COLS",
     "PulseWork",
+    "VECTOR_BLOCK",
     "event_step",
     "integrate_pulse",
     "pulse",
@@ -80,6 +90,11 @@ it a design of the co-design search (8-8-8-8 bipartite, ~7.7 V pulses) hung in o
 taking ever shorter steps to a predicted arrival."""
 LANDED = 1e-12
 """Distance from a bound below which an adaptive step puts a device arriving there on it."""
+N_COLS = 5
+VECTOR_BLOCK = 16
+"""Devices a block of threshold devices needs for its vectorized loops: below it the scalar
+loops are as fast (``paper_2x4x2``'s blocks)."""
+"""Parameter columns a block of threshold devices reads (``PulseWork.cols``)."""
 
 
 class PulseWork(NamedTuple):
@@ -98,6 +113,8 @@ class PulseWork(NamedTuple):
     eb: np.ndarray  # (E, 2) edges, in block order
     gb: np.ndarray  # (E,) conductances at the start, in block order
     ident: np.ndarray  # (E,) 0, 1, ...: block order is the order of the copies
+    cols: np.ndarray  # (N_COLS, E) parameter columns R_on, R_off, alpha, beta, v_t, block order
+    dv: np.ndarray  # (E,) device voltages of the current stage
     plan: BlockPlan
     nodal: NodalWork
 
@@ -109,7 +126,8 @@ def pulse_work(n_nodes, n_edges):
                      np.zeros(n_edges), np.zeros(7), np.zeros(n_edges), np.zeros(n_edges),
                      np.zeros(n_edges), np.zeros(n_edges, np.int64),
                      np.zeros((n_edges, N_PARAMS)), np.zeros((n_edges, 2), np.int64),
-                     np.zeros(n_edges), np.arange(n_edges), block_plan(n_nodes, n_edges),
+                     np.zeros(n_edges), np.arange(n_edges), np.zeros((N_COLS, n_edges)),
+                     np.zeros(n_edges), block_plan(n_nodes, n_edges),
                      nodal_work(n_nodes, n_edges, 0, 0))
 
 
@@ -117,7 +135,8 @@ def pulse_work(n_nodes, n_edges):
 def with_parts(work, plan, nodal):
     """``work`` with another block plan and nodal work."""
     return PulseWork(work.g, work.v, work.k, work.xs, work.pw, work.times, work.coefs, work.xb,
-                     work.mb, work.pb, work.eb, work.gb, work.ident, plan, nodal)
+                     work.mb, work.pb, work.eb, work.gb, work.ident, work.cols, work.dv, plan,
+                     nodal)
 
 
 @njit(cache=True, inline="always")
@@ -129,7 +148,7 @@ def _kink_weight(theta):
     return abs(u * (u / 2.0 - 1.0 / 6.0))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def event_step(j0, j1, h, event_tol, x, edges, model, params, v, k, local, dfix, times, coefs):
     """The RK4 step to take instead of ``h`` for the devices ``j0 .. j1 - 1``: ``h``
     itself if the estimated local error from the devices predicted (by their rates ``k[0]``)
@@ -141,14 +160,16 @@ def event_step(j0, j1, h, event_tol, x, edges, model, params, v, k, local, dfix,
     call it right after the step's first stage (``local``: the plan's, -1 if not free).
     Devices with no free end have fixed voltages, so their bounds reach nobody.
     """
-    m = 0
-    for e in range(j0, j1):
+    for e in range(np.uint64(j0), np.uint64(j1)):  # arrival times (vectorized), into times
         r = bounded(x[e], k[0, e])
-        if r == 0.0 or model[e] == Model.RESISTOR:
+        gap = 1.0 - x[e] if r > 0.0 else x[e]
+        times[e] = gap / abs(r) if r != 0.0 else np.inf
+    m = j0  # the arrivals inside the step, compacted in place: times[j0:m], coefs[j0:m]
+    for e in range(j0, j1):
+        arrive = times[e]
+        if not arrive < h or model[e] == Model.RESISTOR:
             continue
-        arrive = (1.0 - x[e] if r > 0.0 else x[e]) / abs(r)
-        if arrive >= h:
-            continue
+        r = bounded(x[e], k[0, e])
         series = 0.0
         for end in range(2):
             a = edges[e, end]
@@ -161,7 +182,7 @@ def event_step(j0, j1, h, event_tol, x, edges, model, params, v, k, local, dfix,
         times[m] = arrive
         coefs[m] = dv * min(1.0 / gb, series) * (params[e, 1] - params[e, 0]) * gb * gb * abs(r)
         m += 1
-    if m == 0:
+    if m == j0:
         return h
     slope = 0.0
     for e in range(j0, j1):
@@ -170,13 +191,13 @@ def event_step(j0, j1, h, event_tol, x, edges, model, params, v, k, local, dfix,
     if slope == 0.0:
         return h
     first = np.inf
-    for i in range(m):
+    for i in range(j0, m):
         first = min(first, times[i])
     step = h
     for _ in range(MAX_EVENT_TRIES):  # candidates: h, then the arrivals from the latest down
         est = 0.0
         nxt = 0.0
-        for i in range(m):
+        for i in range(j0, m):
             if times[i] < step:
                 est += _kink_weight(times[i] / step) * coefs[i]
                 nxt = max(nxt, times[i])
@@ -197,10 +218,10 @@ def _landed(x, r):
     return x
 
 
-@njit(cache=True)
-def _integrate(nb, x, duration, n_sub, tol, event_tol, edges, model, params, value,
-               g, v, k, xs, pw, times, coefs, v0, g0, node_ptr, n_elim, edge_ptr, kept_edges,
-               epoch, local, ident, nodes, s, c, cs, rc, y, d, rhs, dfix, gc, key):
+@njit(cache=True, error_model="numpy")
+def _integrate(nb, x, duration, n_sub, tol, event_tol, edges, model, params, cols, value,
+               g, v, k, xs, dvs, pw, times, coefs, v0, g0, node_ptr, n_elim, edge_ptr,
+               kept_edges, epoch, local, ident, nodes, s, c, cs, rc, y, d, rhs, dfix, gc, key):
     """Integrate the devices of the ``nb`` blocks through the pulse (states ``x`` advanced in
     place), each block on its own: classical RK4 with ``n_sub`` steps if ``tol <= 0``, else
     adaptive Dormand-Prince 5(4). The first solve also fills ``v0`` and
@@ -214,6 +235,13 @@ def _integrate(nb, x, duration, n_sub, tol, event_tol, edges, model, params, val
     called millions of times, and a call that hands over the thirty arrays a stage needs
     costs, in reference counting, as much as a small block's arithmetic (so does a call
     per block: the blocks are looped over here).
+
+    A block of at least ``VECTOR_BLOCK`` devices that all follow the threshold law reads its
+    parameters from the columns ``cols`` (``PulseWork.cols``) instead of dispatching on the
+    model per device, and its loops run over unsigned indices (no negative-index wraparound),
+    so they compile to vector instructions; the NumPy error model lets divisions vectorize
+    (no division here can be by zero: R(x) >= R_on > 0). The arithmetic is the same,
+    operation for operation, so the states are the same in every bit.
     """
     energy = 0.0
     p_start = 0.0
@@ -230,12 +258,22 @@ def _integrate(nb, x, duration, n_sub, tol, event_tol, edges, model, params, val
         st = 0
         started = False
         evaluate = True
+        # unsigned bounds: indices known to be >= 0 need no wraparound, so the loops over
+        # them load and store contiguous vectors
+        u0, u1 = np.uint64(e0), np.uint64(e1)
+        uniform = e1 - e0 >= VECTOR_BLOCK
         for e in range(e0, e1):
             xs[e] = x[e]
+            if model[e] != Model.THRESHOLD:
+                uniform = False
         while True:
             if evaluate:  # stage st at states xs: conductances, node voltages, rates
-                for e in range(e0, e1):
-                    g[e] = conductance_at(model[e], xs[e], params, e)
+                if uniform:
+                    for e in range(u0, u1):
+                        g[e] = window_conductance(cols[0, e], cols[1, e], xs[e])
+                else:
+                    for e in range(e0, e1):
+                        g[e] = conductance_at(model[e], xs[e], params, e)
                 for b in range(b0, b1):
                     n0, n1 = node_ptr[b], node_ptr[b + 1]
                     if n1 - n0 == 1:  # one node: the conductance-weighted mean of its neighbours
@@ -252,15 +290,22 @@ def _integrate(nb, x, duration, n_sub, tol, event_tol, edges, model, params, val
                     elif n1 - n0 > DENSE_BLOCK:
                         block_voltages(b, node_ptr, n_elim, edge_ptr, kept_edges, epoch, local,
                                        ident, nodes, edges, g, value, v, s, c, cs, rc, y, d,
-                                       rhs, dfix, gc, key)
+                                       rhs, dfix, gc, key, True)
                     elif n1 - n0 > 1:
                         small_block_voltages(edge_ptr[b], edge_ptr[b + 1], n0, n1 - n0, ident,
                                              nodes, local, edges, g, value, v, s, y, dfix)
                 power = 0.0
                 for e in range(e0, e1):
                     dv = v[edges[e, 0]] - v[edges[e, 1]]
+                    dvs[e] = dv
                     power += g[e] * dv * dv
-                    k[st, e] = drift(model[e], xs[e], dv, params, e)
+                if uniform:
+                    for e in range(u0, u1):
+                        k[st, e] = threshold_drift(cols[2, e], cols[3, e], cols[4, e],
+                                                   cols[1, e] - cols[0, e], dvs[e])
+                else:
+                    for e in range(e0, e1):
+                        k[st, e] = drift(model[e], xs[e], dvs[e], params, e)
                 pw[st] = power
                 if not started:
                     started = True
@@ -313,20 +358,23 @@ def _integrate(nb, x, duration, n_sub, tol, event_tol, edges, model, params, val
                             last = False
             if st < last_stage:  # the state of the next stage
                 st += 1
-                for e in range(e0, e1):
-                    if adaptive:
+                if adaptive:
+                    for e in range(e0, e1):
                         xe = x[e]
                         for q in range(st):
                             xe += h * DP_A[st, q] * k[q, e]
-                    else:
-                        xe = x[e] + (h if st == 3 else h / 2) * k[st - 1, e]
-                    xs[e] = clip_unit(xe)
+                        xs[e] = clip_unit(xe)
+                else:
+                    hs = h if st == 3 else h / 2
+                    for e in range(u0, u1):
+                        xs[e] = clip_unit(x[e] + hs * k[st - 1, e])
                 continue
             st = 0
             if not adaptive:
-                for e in range(e0, e1):
-                    x[e] = clip_unit(x[e] + h / 6.0 * (k[0, e] + 2.0 * k[1, e] + 2.0 * k[2, e]
-                                                       + k[3, e]))
+                h6 = h / 6.0
+                for e in range(u0, u1):
+                    x[e] = clip_unit(x[e] + h6 * (k[0, e] + 2.0 * k[1, e] + 2.0 * k[2, e]
+                                                  + k[3, e]))
                     xs[e] = x[e]
                 energy += h / 6.0 * (pw[0] + 2.0 * pw[1] + 2.0 * pw[2] + pw[3])
                 t = duration if last else t + h
@@ -372,10 +420,10 @@ def integrate_pulse(x, edges, model, params, value, duration, n_sub, tol, event_
     ``event_tol`` (0 disables that control). Returns the energy dissipated during the pulse
     and the power at its start.
     """
-    g, v, k, xs, pw, times, coefs, xb, mb, pb, eb, gb, ident, plan, nodal = work
+    g, v, k, xs, pw, times, coefs, xb, mb, pb, eb, gb, ident, cols, dv, plan, nodal = work
     return pulse_arrays(x, x_out, v0, g0, edges, model, params, value, duration, n_sub, tol,
                         event_tol, g, v, k, xs, pw, times, coefs, xb, mb, pb, eb, gb, ident,
-                        plan.counts, plan.node_ptr, plan.n_elim, plan.edge_ptr,
+                        cols, dv, plan.counts, plan.node_ptr, plan.n_elim, plan.edge_ptr,
                         plan.kept_edges, plan.local, plan.edges, plan.nodes, nodal.s, nodal.c,
                         nodal.cs, nodal.rc, nodal.y, nodal.d, nodal.rhs, nodal.dfix, nodal.gc,
                         nodal.key)
@@ -383,9 +431,9 @@ def integrate_pulse(x, edges, model, params, value, duration, n_sub, tol, event_
 
 @njit(cache=True)
 def pulse_arrays(x, x_out, v0, g0, edges, model, params, value, duration, n_sub, tol,
-                 event_tol, g, v, k, xs, pw, times, coefs, xb, mb, pb, eb, gb, ident, count,
-                 node_ptr, n_elim, edge_ptr, kept_edges, local, order, nodes, s, c, cs, rc, y,
-                 d, rhs, dfix, gc, key):
+                 event_tol, g, v, k, xs, pw, times, coefs, xb, mb, pb, eb, gb, ident, cols, dv,
+                 count, node_ptr, n_elim, edge_ptr, kept_edges, local, order, nodes, s, c, cs,
+                 rc, y, d, rhs, dfix, gc, key):
     """:func:`integrate_pulse` with the arrays of the work, its plan and its nodal part
     passed one by one (in the order of their NamedTuples), for the training loop: every
     array handed through a call costs a reference-count update, and a pulse of a small
@@ -411,8 +459,10 @@ def pulse_arrays(x, x_out, v0, g0, edges, model, params, value, duration, n_sub,
         eb[j, 1] = edges[e, 1]
         for q in range(n_par):
             pb[j, q] = params[e, q]
-    energy, p0 = _integrate(nb, xb, duration, n_sub, tol, event_tol, eb, mb, pb, value, g, v,
-                            k, xs, pw, times, coefs, v0, gb, node_ptr, n_elim, edge_ptr,
+        for q in range(N_COLS):
+            cols[q, j] = params[e, q]
+    energy, p0 = _integrate(nb, xb, duration, n_sub, tol, event_tol, eb, mb, pb, cols, value,
+                            g, v, k, xs, dv, pw, times, coefs, v0, gb, node_ptr, n_elim, edge_ptr,
                             kept_edges, epoch, local, ident, nodes, s, c, cs, rc, y, d, rhs,
                             dfix, gc, key)
     for j in range(n_live):
