@@ -91,10 +91,10 @@ taking ever shorter steps to a predicted arrival."""
 LANDED = 1e-12
 """Distance from a bound below which an adaptive step puts a device arriving there on it."""
 N_COLS = 5
+"""Parameter columns a block of threshold devices reads (``PulseWork.cols``)."""
 VECTOR_BLOCK = 16
 """Devices a block of threshold devices needs for its vectorized loops: below it the scalar
 loops are as fast (``paper_2x4x2``'s blocks)."""
-"""Parameter columns a block of threshold devices reads (``PulseWork.cols``)."""
 
 
 class PulseWork(NamedTuple):
@@ -376,7 +376,7 @@ def _integrate(nb, x, duration, n_sub, tol, event_tol, edges, model, params, col
                     x[e] = clip_unit(x[e] + h6 * (k[0, e] + 2.0 * k[1, e] + 2.0 * k[2, e]
                                                   + k[3, e]))
                     xs[e] = x[e]
-                energy += h / 6.0 * (pw[0] + 2.0 * pw[1] + 2.0 * pw[2] + pw[3])
+                energy += h6 * (pw[0] + 2.0 * pw[1] + 2.0 * pw[2] + pw[3])
                 t = duration if last else t + h
                 if last:
                     break
