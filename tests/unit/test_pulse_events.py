@@ -122,3 +122,27 @@ def test_a_device_driven_onto_a_bound_and_off_it_again(net):
 
 def test_the_config_default_is_the_kernels_event_tolerance():
     assert CircuitConfig().event_tol == EVENT_TOL
+
+
+def test_blocks_of_threshold_devices_read_their_parameter_columns_right():
+    # An 8-16-8 net under normalization: every hidden node is a block of 16 threshold devices
+    # (VECTOR_BLOCK), integrated from the parameter columns; the twin dispatches per device.
+    # Device-to-device spread makes every parameter matter: a column read from the wrong
+    # parameter moves the states by far more than TWIN. Some devices reach x = 1 on the way.
+    from memsim.analyze.study import LayeredFactory
+    from memsim.devices.models import Model
+    from memsim.solve.pulse import VECTOR_BLOCK
+
+    net = LayeredFactory((8, 16, 8))(np.random.SeedSequence(3))
+    assert np.all(net.model == Model.THRESHOLD) and 8 + 8 >= VECTOR_BLOCK
+    rng = np.random.default_rng(1)
+    params = net.params.copy()  # R_on, R_off, alpha, beta, v_t: each device its own
+    params[:, [0, 1, 3, 4]] *= rng.uniform(0.8, 1.25, (net.n_edges, 4))
+    params[:, 2] = rng.uniform(0.0, 0.01, net.n_edges) * params[:, 3]
+    net = net.replace(params=params)
+    x0 = rng.uniform(0.3, 0.99, net.n_edges)
+    drive = (np.full(8, 4.5), np.ones(8, bool), np.ones(8, bool))
+    fast = _pulse(net, x0, drive, DURATION)
+    twin = pulse_np(net, x0, *drive, DURATION, N_SUB)[0]
+    assert np.count_nonzero(fast == 1.0) > 0 and np.abs(fast - x0).max() > 0.01
+    np.testing.assert_allclose(twin, fast, rtol=0, atol=TWIN)
