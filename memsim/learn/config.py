@@ -309,7 +309,14 @@ class CircuitConfig:
     def packed(self, max_steps: int, record_states: bool) -> tuple[K.Protocol, K.RunOptions]:
         """What :func:`memsim.learn.kernels.train_circuit` reads: the protocol and the run
         options (all eras trained)."""
-        proto = K.Protocol(
+        opts = K.RunOptions(max_steps=int(max_steps), record_states=bool(record_states),
+                            stop_when_dead=bool(self.stop_when_dead), run_eras=0)
+        return self._protocol, opts
+
+    @functools.cached_property
+    def _protocol(self) -> K.Protocol:
+        """The protocol of :meth:`packed`, built once per config (a config is frozen)."""
+        return K.Protocol(
             v_read=float(self.v_read), t_read=float(self.t_read),
             v_inhibit=float(self.v_inhibit), t_inhibit=float(self.t_inhibit),
             v_normalize=float(self.v_normalize), t_normalize=float(self.t_normalize),
@@ -322,9 +329,6 @@ class CircuitConfig:
             pulse_tol=-1.0 if self.pulse_tol is None else float(self.pulse_tol),
             event_tol=float(self.event_tol), substeps=int(self.substeps),
             ground_inactive=self.inactive_inputs == "ground", shuffle=bool(self.shuffle))
-        opts = K.RunOptions(max_steps=int(max_steps), record_states=bool(record_states),
-                            stop_when_dead=bool(self.stop_when_dead), run_eras=0)
-        return proto, opts
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ corresponding voltages (a write moves a device by the same fraction of its range
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from memsim.circuit.network import Network
@@ -22,6 +24,11 @@ from memsim.errors import ParameterError
 from memsim.learn.config import CircuitConfig
 
 __all__ = ["check_switching", "protocol_for"]
+
+# the write voltages each network has been found to switch at (a network is frozen, so the
+# answer does not change; train() asks on every call, and a sweep calls it thousands of times)
+_SWITCHES: weakref.WeakKeyDictionary[Network, set[tuple[float, ...]]] = \
+    weakref.WeakKeyDictionary()
 
 
 def _reference() -> Threshold:
@@ -103,15 +110,20 @@ def check_switching(net: Network, config: CircuitConfig) -> None:
     ...     print(str(exc)[:55])
     v_inhibit: a -0.9 V pulse cannot switch any device of '
     """
-    mem = np.flatnonzero(net.memristive)
-    if mem.size == 0:
-        return
     checks = [("v_inhibit", config.v_inhibit)]
     if config.v_normalize > 0 and config.t_normalize > 0:
         checks.append(("v_normalize", config.v_normalize))
-    e = int(mem[0])  # the usual case, settled by one device (train() asks on every call)
+    key = tuple(float(v) for _, v in checks)
+    known = _SWITCHES.setdefault(net, set())
+    if key in known:
+        return
+    mem = np.flatnonzero(net.memristive)
+    if mem.size == 0:
+        return
+    e = int(mem[0])  # the usual case, settled by one device
     row = np.ascontiguousarray(net.params[e], dtype=float)
     if all(rate(int(net.model[e]), 0.5, float(v), row) != 0.0 for _, v in checks):
+        known.add(key)
         return
     rows = np.unique(np.column_stack([net.model[mem], net.params[mem]]), axis=0)
     for name, v in checks:
@@ -124,3 +136,4 @@ def check_switching(net: Network, config: CircuitConfig) -> None:
             raise ParameterError(name, f"a {v:g} V pulse cannot switch any device of "
                                  f"{net.name!r}{hint}; scale the protocol to the device with "
                                  f"memsim.learn.protocol_for(device) or raise |{name}|")
+    known.add(key)

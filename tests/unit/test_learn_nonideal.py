@@ -304,6 +304,22 @@ def test_a_protocol_that_cannot_switch_the_devices_is_refused():
         protocol_for(preset("measured:lea_1t1r_vteam"))
 
 
+def test_the_remembered_switching_check_still_refuses_other_voltages_on_the_same_network():
+    # check_switching remembers the voltages a network was found to switch at; a weak
+    # protocol asked after a strong one on the same network is still refused, every time
+    net = memsim.layered([2, 4, 2], device=PERSHIN)
+    check_switching(net, CircuitConfig())
+    check_switching(net, CircuitConfig())
+    for _ in range(2):
+        with pytest.raises(ParameterError, match="v_inhibit"):
+            check_switching(net, CircuitConfig(v_inhibit=-0.9))
+        with pytest.raises(ParameterError, match="v_normalize"):
+            check_switching(net, CircuitConfig(v_normalize=0.5))
+    check_switching(net, CircuitConfig(v_normalize=0.0))
+    with pytest.raises(ParameterError, match="v_inhibit"):  # the same on a fresh network
+        check_switching(memsim.layered([2, 4, 2], device=PERSHIN), CircuitConfig(v_inhibit=-0.9))
+
+
 # ------------------------------------------------------------------ bad values
 @pytest.mark.parametrize("kwargs, field", [
     ({"stuck_on": 1.5}, "stuck_on"),
