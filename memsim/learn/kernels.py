@@ -30,7 +30,7 @@ from memsim.devices.models import Model
 from memsim.devices.nonideal import cycle_update_into, quantize_into, read_params_into
 from memsim.learn.extremal import shuffle_order, train_extremal
 from memsim.solve.linalg import block_plan, nodal_work, plan_blocks, terminal_currents
-from memsim.solve.pulse import pulse, pulse_arrays, pulse_work, with_parts
+from memsim.solve.pulse import N_COLS, pulse, pulse_arrays, pulse_work, with_parts
 from memsim.solve.topology import adjacency, free_index_into, label_components
 from memsim.solve.topology import free_index as free_nodes
 
@@ -40,6 +40,7 @@ __all__ = [
     "Phase",
     "Protocol",
     "RunOptions",
+    "SLOT_COPIES",
     "Stop",
     "TrainOutput",
     "adjacency",
@@ -60,6 +61,12 @@ class EraColumn(IntEnum):
     STEPS = 2
     MISTAKES = 3
     STOPPED = 4  # a Stop code
+
+
+SLOT_COPIES = 1 << 18
+"""Plan slots times devices up to which each plan slot keeps its own block-order copy of
+the devices (144 bytes per device and slot: 38 MB at the limit); above it one copy is
+shared and refilled by every pulse."""
 
 
 class Stop(IntEnum):
@@ -148,6 +155,14 @@ class _Run(NamedTuple):
     slot_fixed: np.ndarray  # (P + 2, N) bool: the fixed nodes each plan slot was built for
     slot_live: np.ndarray  # (P + 2,) the live version it was built for (-1: none)
     live_version: np.ndarray  # (1,) changes whenever pruning removes a device
+    # each plan slot's devices in block order (PulseWork.mb, pb, eb, cols), kept between its
+    # pulses; one shared set (slot_copy 0, never reused) when they would not fit SLOT_COPIES
+    slot_copy: np.ndarray  # (P + 2,) index into the arrays below
+    slot_copied: np.ndarray  # (P + 2,) bool: the set of the slot holds its plan's devices
+    mb: np.ndarray  # (S, E) model codes
+    pb: np.ndarray  # (S, E, N_PARAMS) parameter rows
+    eb: np.ndarray  # (S, E, 2) edges
+    cols: np.ndarray  # (S, N_COLS, E) parameter columns
 
 
 @njit(cache=True)
@@ -183,13 +198,14 @@ def _terminals(pattern, scale, inactive_fixed, in_nodes, out_nodes, grounded, gr
 
 
 @njit(cache=True, inline="always")
-def _apply(run, work, plans, slot, x, x_out, duration, proto, edges, model, params, live, ptr,
-           nbr, nbr_edge):
+def _apply(run, work, plans, slot, x, x_out, duration, proto, edges, model, params, drawn,
+           live, ptr, nbr, nbr_edge):
     """One pulse under the terminals in ``run.fixed`` / ``run.value``: node roles, blocks,
     integration. The block plan of each kind of pulse is kept in ``plans[slot]`` and
-    rebuilt only when its terminals or the live devices changed. Returns the work (grown if
-    a block needed more room), energy and the power at the start; ``run.v0`` and
-    ``run.g0`` hold the solve at the start."""
+    rebuilt only when its terminals or the live devices changed, and so is the block-order
+    copy of its devices, unless ``drawn`` (the parameters are a new draw of read noise).
+    Returns the work (grown if a block needed more room), energy and the power at the start;
+    ``run.v0`` and ``run.g0`` hold the solve at the start."""
     plan = plans[slot]
     fixed, seen = run.fixed, run.slot_fixed
     same = run.slot_live[slot] == run.live_version[0]
@@ -205,20 +221,25 @@ def _apply(run, work, plans, slot, x, x_out, duration, proto, edges, model, para
         for a in range(fixed.shape[0]):
             seen[slot, a] = fixed[a]
         run.slot_live[slot] = run.live_version[0]
+        run.slot_copied[slot] = False
         nodal = work.nodal
         if keep > nodal.s.shape[0] or elim > nodal.c.shape[0]:
             nodal = nodal_work(fixed.shape[0], edges.shape[0], max(keep, nodal.s.shape[0]),
                                max(elim, nodal.c.shape[0]))
             work = with_parts(work, plan, nodal)
     nodal = work.nodal
+    c = run.slot_copy[slot]
+    reuse = run.slot_copied[slot] and not drawn
     energy, p0 = pulse_arrays(
         x, x_out, run.v0, run.g0, edges, model, params, run.value, duration, proto.substeps,
         proto.pulse_tol, proto.event_tol, work.g, work.v, work.k, work.xs, work.pw, work.times,
-        work.coefs, work.xb, work.mb, work.pb, work.eb, work.gb, work.ident, work.cols,
-        work.dv, plan.counts,
+        work.coefs, work.xb, run.mb[c], run.pb[c], run.eb[c], work.gb, work.ident,
+        run.cols[c], work.dv, plan.counts,
         plan.node_ptr, plan.n_elim, plan.edge_ptr, plan.kept_edges, plan.local, plan.edges,
         plan.nodes, nodal.s, nodal.c, nodal.cs, nodal.rc, nodal.y, nodal.d, nodal.rhs,
-        nodal.dfix, nodal.gc, nodal.key)
+        nodal.dfix, nodal.gc, nodal.key, reuse)
+    # a shared set is overwritten by the other slots; a drawn one is never reused
+    run.slot_copied[slot] = not drawn and run.mb.shape[0] == run.slot_copy.shape[0]
     return work, energy, p0
 
 
@@ -256,11 +277,17 @@ def _writable(model, params):
     return out
 
 
+@njit(cache=True, inline="always")
+def _noisy_reads(proto):
+    """Every read draws its own conductances (read noise)."""
+    return proto.read_relative > 0.0 or proto.read_absolute > 0.0
+
+
 @njit(cache=True)
 def _read_view(params, x, memristors, proto, rng, out):
     """The parameters a read sees: ``params`` itself for noiseless reads (nothing drawn), else
     ``out`` filled by :func:`memsim.devices.nonideal.read_params_into`."""
-    if proto.read_relative <= 0.0 and proto.read_absolute <= 0.0:
+    if not _noisy_reads(proto):
         return params
     read_params_into(params, x, memristors, proto.read_relative, proto.read_absolute, rng, out)
     return out
@@ -392,16 +419,23 @@ def train_circuit(n_nodes, edges, model0, params, x0, ground_nodes, in_nodes, ou
     xn = np.empty(ne)
     writable = _writable(model, params)
     read_params = params.copy()  # the parameters a noisy read sees
+    noisy = _noisy_reads(proto)
+    n_slots = n_pat + 2
+    n_sets = n_slots if n_slots * ne <= SLOT_COPIES else 1
     run = _Run(np.zeros(n_nodes, np.bool_), np.zeros(n_nodes), np.zeros(n_nodes, np.int64),
                np.zeros(n_nodes, np.int64), np.zeros(n_nodes, np.int64),
                np.zeros(n_nodes, np.bool_), np.zeros(n_nodes), np.zeros(ne),
-               np.zeros(n_nodes), np.zeros(n_in), np.zeros((n_pat + 2, n_nodes), np.bool_),
-               np.full(n_pat + 2, -1, np.int64), np.zeros(1, np.int64))
+               np.zeros(n_nodes), np.zeros(n_in), np.zeros((n_slots, n_nodes), np.bool_),
+               np.full(n_slots, -1, np.int64), np.zeros(1, np.int64),
+               np.arange(n_slots) if n_sets == n_slots else np.zeros(n_slots, np.int64),
+               np.zeros(n_slots, np.bool_), np.zeros((n_sets, ne), np.int64),
+               np.zeros((n_sets, ne, params.shape[1])), np.zeros((n_sets, ne, 2), np.int64),
+               np.zeros((n_sets, N_COLS, ne)))
     work = pulse_work(n_nodes, ne)
     # plan slots: one per pattern's read, one for inhibition, one for normalization; their
     # fill counts start far apart, so the nodal work's cache never mistakes one for another
-    plans = [block_plan(n_nodes, ne) for _ in range(n_pat + 2)]
-    for q in range(n_pat + 2):
+    plans = [block_plan(n_nodes, ne) for _ in range(n_slots)]
+    for q in range(n_slots):
         plans[q].counts[1] = q << 40
     inhibit_slot, normalize_slot = n_pat, n_pat + 1
     all_grounded = np.ones(n_out, np.bool_)
@@ -442,7 +476,8 @@ def train_circuit(n_nodes, edges, model0, params, x0, ground_nodes, in_nodes, ou
                                ground_nodes, run.fixed, run.value)
                 seen = _read_view(params, x, writable, proto, rng, read_params)
                 work, e_read, power = _apply(run, work, plans, p, x, xn, proto.t_read, proto,
-                                             edges, model, seen, live, ptr, nbr, nbr_edge)
+                                             edges, model, seen, noisy, live, ptr, nbr,
+                                             nbr_edge)
                 terminal_currents(run.v0, run.g0, edges, out_nodes, all_grounded, in_nodes,
                                   in_driven, run.leave, iout, run.iin)
                 x, xn = xn, x
@@ -461,7 +496,7 @@ def train_circuit(n_nodes, edges, model0, params, x0, ground_nodes, in_nodes, ou
                                        only, ground_nodes, run.fixed, run.value)
                         work, e_inh, _ = _apply(run, work, plans, inhibit_slot, x, xn,
                                                 proto.t_inhibit, proto, edges, model, params,
-                                                live, ptr, nbr, nbr_edge)
+                                                False, live, ptr, nbr, nbr_edge)
                         _after_write(x, xn, params, writable, proto, rng)
                         x, xn = xn, x
                         n_cut += _prune(x, model, live, pruned_at, t, proto.prune_state,
@@ -470,7 +505,7 @@ def train_circuit(n_nodes, edges, model0, params, x0, ground_nodes, in_nodes, ou
                                    all_grounded, ground_nodes, run.fixed, run.value)
                     work, e_norm, _ = _apply(run, work, plans, normalize_slot, x, xn,
                                              proto.t_normalize, proto, edges, model, params,
-                                             live, ptr, nbr, nbr_edge)
+                                             False, live, ptr, nbr, nbr_edge)
                     _after_write(x, xn, params, writable, proto, rng)
                     x, xn = xn, x
                     n_cut += _prune(x, model, live, pruned_at, t, proto.prune_state,
@@ -508,8 +543,8 @@ def train_circuit(n_nodes, edges, model0, params, x0, ground_nodes, in_nodes, ou
         _set_terminals(patterns[p], proto.v_read, inactive, in_nodes, out_nodes, all_grounded,
                        ground_nodes, run.fixed, run.value)
         seen = _read_view(params, x, writable, proto, rng, read_params)
-        work, _, _ = _apply(run, work, plans, p, x, xn, 0.0, proto, edges, model, seen, live,
-                            ptr, nbr, nbr_edge)
+        work, _, _ = _apply(run, work, plans, p, x, xn, 0.0, proto, edges, model, seen, noisy,
+                            live, ptr, nbr, nbr_edge)
         terminal_currents(run.v0, run.g0, edges, out_nodes, all_grounded, in_nodes,
                           in_driven, run.leave, iout, run.iin)
         if _winner(iout, proto.min_current) == targets[p]:

@@ -426,18 +426,23 @@ def integrate_pulse(x, edges, model, params, value, duration, n_sub, tol, event_
                         cols, dv, plan.counts, plan.node_ptr, plan.n_elim, plan.edge_ptr,
                         plan.kept_edges, plan.local, plan.edges, plan.nodes, nodal.s, nodal.c,
                         nodal.cs, nodal.rc, nodal.y, nodal.d, nodal.rhs, nodal.dfix, nodal.gc,
-                        nodal.key)
+                        nodal.key, False)
 
 
 @njit(cache=True)
 def pulse_arrays(x, x_out, v0, g0, edges, model, params, value, duration, n_sub, tol,
                  event_tol, g, v, k, xs, pw, times, coefs, xb, mb, pb, eb, gb, ident, cols, dv,
                  count, node_ptr, n_elim, edge_ptr, kept_edges, local, order, nodes, s, c, cs,
-                 rc, y, d, rhs, dfix, gc, key):
+                 rc, y, d, rhs, dfix, gc, key, reuse):
     """:func:`integrate_pulse` with the arrays of the work, its plan and its nodal part
     passed one by one (in the order of their NamedTuples), for the training loop: every
     array handed through a call costs a reference-count update, and a pulse of a small
-    network is only some hundred of them."""
+    network is only some hundred of them.
+
+    ``reuse``: ``mb``, ``pb``, ``eb`` and ``cols`` already hold the models, parameters and
+    edges of this plan's devices in block order (a caller that keeps one set per plan and
+    has changed neither the plan nor the parameters since), so only the states are copied.
+    """
     epoch = count[1]
     nb = count[0]
     for e in range(x.shape[0]):
@@ -452,15 +457,17 @@ def pulse_arrays(x, x_out, v0, g0, edges, model, params, value, duration, n_sub,
     n_live = edge_ptr[nb]
     n_par = params.shape[1]
     for j in range(n_live):
-        e = order[j]
-        xb[j] = x[e]
-        mb[j] = model[e]
-        eb[j, 0] = edges[e, 0]
-        eb[j, 1] = edges[e, 1]
-        for q in range(n_par):
-            pb[j, q] = params[e, q]
-        for q in range(N_COLS):
-            cols[q, j] = params[e, q]
+        xb[j] = x[order[j]]
+    if not reuse:
+        for j in range(n_live):
+            e = order[j]
+            mb[j] = model[e]
+            eb[j, 0] = edges[e, 0]
+            eb[j, 1] = edges[e, 1]
+            for q in range(n_par):
+                pb[j, q] = params[e, q]
+            for q in range(N_COLS):
+                cols[q, j] = params[e, q]
     energy, p0 = _integrate(nb, xb, duration, n_sub, tol, event_tol, eb, mb, pb, cols, value,
                             g, v, k, xs, dv, pw, times, coefs, v0, gb, node_ptr, n_elim, edge_ptr,
                             kept_edges, epoch, local, ident, nodes, s, c, cs, rc, y, d, rhs,

@@ -179,6 +179,31 @@ def test_training_kernel_agrees_with_its_numpy_twin(paper, tol):
     np.testing.assert_allclose(power, twin["power"], rtol=1e-9, atol=1e-18)
 
 
+@pytest.mark.slow  # 1,170 final reads: 20 s without JIT, 5 s with it
+def test_a_run_with_too_many_plan_slots_to_copy_each_shares_one_copy_and_agrees():
+    """Above ``K.SLOT_COPIES`` plan slots times devices the block-order copy of the devices
+    is one set, refilled by every pulse: each read slot's devices (with their own spread
+    R_on / R_off) must still be read in its own order."""
+    net = memsim.layered([12, 16, 2], device=memsim.devices.preset("pershin2011"))
+    n_pat = K.SLOT_COPIES // net.n_edges  # (n_pat + 2) plan slots: over the limit
+    assert (n_pat + 2) * net.n_edges > K.SLOT_COPIES
+    task = random_task(12, 2, n_pat, seed=4, one_hot=False)
+    config = CircuitConfig()
+    params, x0 = device_draw(net, config, np.random.SeedSequence(3))
+    cfg, flags = config.packed(12, True)
+    edges, model, ground, inputs, outputs, _ = kernel_arrays(net)
+    out = K.train_circuit(net.n_nodes, edges, model, params, x0, ground, inputs, outputs,
+                          np.array(task.patterns), task.era_targets, cfg, flags,
+                          np.random.default_rng(5))
+    twin = train_circuit_np(net, params, x0, task.patterns, task.era_targets, config, 12,
+                            np.random.default_rng(5))
+    assert (~out.correct).sum() >= 3  # writes between the reads
+    assert np.array_equal(out.winner, twin["winner"])
+    # the tolerances of the twin test above
+    np.testing.assert_allclose(out.states, twin["states"], atol=1e-9)
+    np.testing.assert_allclose(out.iout, twin["iout"], rtol=1e-9, atol=1e-15)
+
+
 @pytest.mark.parametrize("sizes, task", [
     ([2, 4, 2], alternating_task(3)),
     ([5, 6, 3, 2], random_task(5, 2, 5, seed=2)),
