@@ -146,12 +146,22 @@ def device_rows(devices: Sequence[Device]) -> DeviceArray:
             raise ParameterError("device", f"expected a device parameter set, got {d!r}")
         classes.setdefault(type(d), []).append(k)
     for cls, index in classes.items():
-        group = [devices[k] for k in index]
-        names = list(group[0].values())
-        fields = {name: np.fromiter((float(getattr(d, name)) for d in group), float, len(group))
-                  for name in names}
+        # the fields of each distinct object, read once (a builder given one device repeats
+        # the same object on every edge)
+        first: dict[int, int] = {}
+        distinct: list[Device] = []
+        which = np.empty(len(index), np.int64)
+        for j, k in enumerate(index):
+            d = devices[k]
+            u = first.setdefault(id(d), len(distinct))
+            if u == len(distinct):
+                distinct.append(d)
+            which[j] = u
+        names = list(distinct[0].values())
+        fields = {name: np.fromiter((float(getattr(d, name)) for d in distinct), float,
+                                    len(distinct))[which] for name in names}
         idx = np.asarray(index)
         model[idx] = int(cls.model)
-        params[idx] = packed_rows(cls.model, fields, len(group))
+        params[idx] = packed_rows(cls.model, fields, len(index))
         x0[idx] = fields["x0"] if cls.memristive and "x0" in fields else 0.0
     return DeviceArray(model, params, x0)

@@ -83,8 +83,12 @@ def test_device_arrays_give_every_cell_its_parameters():
     np.testing.assert_allclose(1 / g[dev], 1e4 - states * (1e4 - r_on), rtol=1e-13)
 
 
-def test_device_rows_packs_mixed_classes_like_their_rows():
+@pytest.mark.parametrize("repeat", [False, True])
+def test_device_rows_packs_mixed_classes_like_their_rows(repeat):
     devs = [Resistor(5.0), HP(x0=0.3), Threshold(), VTEAM(x0=0.9), Resistor(7.0)]
+    if repeat:  # the same objects on many edges, interleaved (each object's fields read once)
+        t = Threshold(v_t=0.7, x0=0.2)
+        devs = [devs[k % 5] for k in (0, 1, 2, 3, 4, 2, 0, 4, 4, 1)] + [t, devs[2], t]
     packed = device_rows(devs)
     for k, d in enumerate(devs):
         assert packed.model[k] == d.model
