@@ -1,16 +1,12 @@
 """Early stop of hopeless training runs (``CircuitConfig.stop_when_dead``)."""
 
-import warnings
-
 import numpy as np
 import pytest
+from kernel_twin import kernel_and_twin
 
 import memsim
-from memsim.errors import FloatingSubnetworkWarning
 from memsim.learn import CircuitConfig, alternating_task, device_draw, train
 from memsim.learn import kernels as K
-from memsim.learn.circuit import kernel_arrays
-from memsim.learn.reference import train_circuit_np
 
 # A weak normalization lets inhibition pin all devices of an input at R_off (see the
 # CircuitConfig docstring): most runs on paper_2x4x2 lose an input within a few dozen steps.
@@ -65,15 +61,7 @@ def test_progress_path_stops_the_same_way(paper):
 def test_training_kernel_and_twin_agree_on_a_stopped_run(paper):
     task = alternating_task(3)
     params, x0 = device_draw(paper, WEAK, np.random.SeedSequence(21))
-    cfg, flags = WEAK.packed(40, True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FloatingSubnetworkWarning)
-        edges, model, ground, inputs, outputs, _ = kernel_arrays(paper)
-        out = K.train_circuit(paper.n_nodes, edges, model, params, x0, ground, inputs, outputs,
-                              np.array(task.patterns), task.era_targets, cfg, flags,
-                              np.random.default_rng(3))
-        twin = train_circuit_np(paper, params, x0, task.patterns, task.era_targets, WEAK, 40,
-                                np.random.default_rng(3))
+    out, twin = kernel_and_twin(paper, WEAK, task, params, x0, 40, 3)
     pattern, winner, correct, _, _, _, _, states, era_info, _, pruned_at, _ = out
     assert era_info[:, K.ERA_STOPPED].any()  # the case under test happened
     assert len(pattern) < 3 * 40

@@ -1,16 +1,14 @@
 """Learning kernels against independent oracles: device kernels, the DC solver's floating-node
 search, the lead's transient integrator, and the plain-NumPy twins."""
 
-import warnings
-
 import numpy as np
 import pytest
 import scipy.sparse as sp
 import scipy.sparse.csgraph as csgraph
+from kernel_twin import kernel_and_twin
 
 import memsim
 from memsim.devices import Linear, Threshold, rates
-from memsim.errors import FloatingSubnetworkWarning
 from memsim.learn import (
     AbstractConfig,
     CircuitConfig,
@@ -21,8 +19,7 @@ from memsim.learn import (
 )
 from memsim.learn import kernels as K
 from memsim.learn.abstract import initial_weights
-from memsim.learn.circuit import kernel_arrays
-from memsim.learn.reference import pulse_np, train_circuit_np, train_extremal_np
+from memsim.learn.reference import pulse_np, train_extremal_np
 
 PAPER = memsim.circuit_path("paper_2x4x2")
 
@@ -157,15 +154,7 @@ def test_training_kernel_agrees_with_its_numpy_twin(paper, tol):
     config = CircuitConfig(prune_state=0.05, prune_probability=0.5, pulse_tol=tol)
     task = alternating_task(2)
     params, x0 = device_draw(paper, config, np.random.SeedSequence(11))
-    cfg, flags = config.packed(10, True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FloatingSubnetworkWarning)
-        edges, model, ground, inputs, outputs, _ = kernel_arrays(paper)
-        out = K.train_circuit(paper.n_nodes, edges, model, params, x0, ground, inputs, outputs,
-                              np.array(task.patterns), task.era_targets, cfg, flags,
-                              np.random.default_rng(9))
-        twin = train_circuit_np(paper, params, x0, task.patterns, task.era_targets, config, 10,
-                                np.random.default_rng(9))
+    out, twin = kernel_and_twin(paper, config, task, params, x0, 10, 9)
     pattern, winner, correct, era, iout, energy, power, states, era_info, x, pruned_at, _ = out
     assert (~correct).sum() >= 3  # mistakes happened, so writes were compared too
     assert np.array_equal(pattern, twin["pattern"]) and np.array_equal(winner, twin["winner"])
@@ -190,13 +179,7 @@ def test_a_run_with_too_many_plan_slots_to_copy_each_shares_one_copy_and_agrees(
     task = random_task(12, 2, n_pat, seed=4, one_hot=False)
     config = CircuitConfig()
     params, x0 = device_draw(net, config, np.random.SeedSequence(3))
-    cfg, flags = config.packed(12, True)
-    edges, model, ground, inputs, outputs, _ = kernel_arrays(net)
-    out = K.train_circuit(net.n_nodes, edges, model, params, x0, ground, inputs, outputs,
-                          np.array(task.patterns), task.era_targets, cfg, flags,
-                          np.random.default_rng(5))
-    twin = train_circuit_np(net, params, x0, task.patterns, task.era_targets, config, 12,
-                            np.random.default_rng(5))
+    out, twin = kernel_and_twin(net, config, task, params, x0, 12, 5)
     assert (~out.correct).sum() >= 3  # writes between the reads
     assert np.array_equal(out.winner, twin["winner"])
     # the tolerances of the twin test above

@@ -3,10 +3,9 @@ levels and read noise are the instances of memsim.devices.nonideal, their statis
 training run reproduce their parameters, seeds reproduce the draws, a sweep point's spread is
 applied once, the protocol scales to a measured device, bad values are refused."""
 
-import warnings
-
 import numpy as np
 import pytest
+from kernel_twin import kernel_and_twin
 
 import memsim
 from memsim.devices import Model, preset
@@ -19,7 +18,7 @@ from memsim.devices.nonideal import (
     read_params_into,
 )
 from memsim.devices.spread import spread_devices
-from memsim.errors import FloatingSubnetworkWarning, ParameterError
+from memsim.errors import ParameterError
 from memsim.learn import (
     CircuitConfig,
     alternating_task,
@@ -30,9 +29,6 @@ from memsim.learn import (
     random_task,
     train,
 )
-from memsim.learn import kernels as K
-from memsim.learn.circuit import kernel_arrays
-from memsim.learn.reference import train_circuit_np
 from memsim.sweep.spec import SweepFileError, parse_sweep
 from memsim.sweep.work import network_factory
 
@@ -180,15 +176,7 @@ def test_kernel_agrees_with_its_twin_with_every_nonideality(paper):
                            prune_state=0.05)
     task = alternating_task(2)
     s = device_sample(paper, config, np.random.SeedSequence(11))
-    proto, opts = config.packed(10, True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FloatingSubnetworkWarning)
-        edges, _, ground, inputs, outputs, _ = kernel_arrays(paper)
-        out = K.train_circuit(paper.n_nodes, edges, s.model, s.params, s.x0, ground, inputs,
-                              outputs, np.array(task.patterns), task.era_targets, proto, opts,
-                              np.random.default_rng(9))
-        twin = train_circuit_np(paper, s.params, s.x0, task.patterns, task.era_targets, config,
-                                10, np.random.default_rng(9), model=s.model)
+    out, twin = kernel_and_twin(paper, config, task, s.params, s.x0, 10, 9, model=s.model)
     assert (s.stuck != 0).any()
     assert (~out.correct).sum() >= 3
     assert np.array_equal(out.winner, twin["winner"])
