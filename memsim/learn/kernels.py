@@ -156,9 +156,8 @@ class _Run(NamedTuple):
     slot_live: np.ndarray  # (P + 2,) the live version it was built for (-1: none)
     live_version: np.ndarray  # (1,) changes whenever pruning removes a device
     # each plan slot's devices in block order (PulseWork.mb, pb, eb, cols), kept between its
-    # pulses; one shared set (slot_copy 0, never reused) when they would not fit SLOT_COPIES
-    slot_copy: np.ndarray  # (P + 2,) index into the arrays below
-    slot_copied: np.ndarray  # (P + 2,) bool: the set of the slot holds its plan's devices
+    # pulses: S = P + 2 sets, or one shared set (never reused) above SLOT_COPIES
+    slot_copied: np.ndarray  # (P + 2,) bool: the slot's set holds its plan's devices
     mb: np.ndarray  # (S, E) model codes
     pb: np.ndarray  # (S, E, N_PARAMS) parameter rows
     eb: np.ndarray  # (S, E, 2) edges
@@ -228,7 +227,8 @@ def _apply(run, work, plans, slot, x, x_out, duration, proto, edges, model, para
                                max(elim, nodal.c.shape[0]))
             work = with_parts(work, plan, nodal)
     nodal = work.nodal
-    c = run.slot_copy[slot]
+    own = run.mb.shape[0] == run.slot_copied.shape[0]  # a set per slot, not one shared
+    c = slot if own else 0
     reuse = run.slot_copied[slot] and not drawn
     energy, p0 = pulse_arrays(
         x, x_out, run.v0, run.g0, edges, model, params, run.value, duration, proto.substeps,
@@ -239,7 +239,7 @@ def _apply(run, work, plans, slot, x, x_out, duration, proto, edges, model, para
         plan.nodes, nodal.s, nodal.c, nodal.cs, nodal.rc, nodal.y, nodal.d, nodal.rhs,
         nodal.dfix, nodal.gc, nodal.key, reuse)
     # a shared set is overwritten by the other slots; a drawn one is never reused
-    run.slot_copied[slot] = not drawn and run.mb.shape[0] == run.slot_copy.shape[0]
+    run.slot_copied[slot] = own and not drawn
     return work, energy, p0
 
 
@@ -427,7 +427,6 @@ def train_circuit(n_nodes, edges, model0, params, x0, ground_nodes, in_nodes, ou
                np.zeros(n_nodes, np.bool_), np.zeros(n_nodes), np.zeros(ne),
                np.zeros(n_nodes), np.zeros(n_in), np.zeros((n_slots, n_nodes), np.bool_),
                np.full(n_slots, -1, np.int64), np.zeros(1, np.int64),
-               np.arange(n_slots) if n_sets == n_slots else np.zeros(n_slots, np.int64),
                np.zeros(n_slots, np.bool_), np.zeros((n_sets, ne), np.int64),
                np.zeros((n_sets, ne, params.shape[1])), np.zeros((n_sets, ne, 2), np.int64),
                np.zeros((n_sets, N_COLS, ne)))
