@@ -216,7 +216,9 @@ def _apply(run, work, plans, slot, x, x_out, duration, proto, edges, model, para
     if not same:
         free_index_into(fixed, live, ptr, nbr, nbr_edge, run.labels, run.stack, run.anchored,
                         run.free)
-        keep, elim = plan_blocks(run.free, live, ptr, nbr, nbr_edge, edges, plan)
+        # slots 0 .. P - 1 are the patterns' reads: solved once, unless a device moves
+        keep, elim = plan_blocks(run.free, live, ptr, nbr, nbr_edge, edges, plan,
+                                 slot >= len(plans) - 2)
         for a in range(fixed.shape[0]):
             seen[slot, a] = fixed[a]
         run.slot_live[slot] = run.live_version[0]
@@ -432,10 +434,9 @@ def train_circuit(n_nodes, edges, model0, params, x0, ground_nodes, in_nodes, ou
                np.zeros((n_sets, N_COLS, ne)))
     work = pulse_work(n_nodes, ne)
     # plan slots: one per pattern's read, one for inhibition, one for normalization; their
-    # fill counts start far apart, so the nodal work's cache never mistakes one for another
-    plans = [block_plan(n_nodes, ne) for _ in range(n_slots)]
-    for q in range(n_slots):
-        plans[q].counts[1] = q << 40
+    # fill counts start far apart, so the nodal work's cache never mistakes one for another.
+    # (Set at construction: numba drops a store through ``plans[q].counts`` made here.)
+    plans = [block_plan(n_nodes, ne, q << 40) for q in range(n_slots)]
     inhibit_slot, normalize_slot = n_pat, n_pat + 1
     all_grounded = np.ones(n_out, np.bool_)
     only = np.zeros(n_out, np.bool_)
