@@ -17,13 +17,17 @@ memsim is timed two ways, both after a warm-up that compiles the numba kernels:
 * ``solve``: ``memsim.solve_dc`` on an existing network (its structure analysis cached);
 * ``tile read``: what a tile's read needs: ``CrossbarSystem(net, g, terms).currents(v)``, the
   output currents (each bit line's last segment) without the node voltages or any other
-  branch current (what ``memsim.solve.dc.solve_currents`` and the tiles call).
+  branch current (what ``memsim.solve.dc.solve_currents`` and the tiles call). A batch of
+  64 on 128 x 128 goes through the exact terminal map (``memsim.solve.crossbar.transfer``:
+  a fresh elimination per call, as the system is built anew); ``tile iter`` forces the
+  iterative kernels (``use_map=False``). The map's symbolic plan (once per shape, like the
+  structure analysis) is built before the timing; its time is printed.
 
 Both tools run on one thread: the BLAS thread pools are pinned to 1 before numpy loads (with
 its default pool, badcrossbar's 128x128 x 64 case ran 13x slower on this shared 2-core
 machine, an advantage memsim should not take). memsim's default is one thread too
 (``MEMSIM_THREADS``); a column shows the tile read with two threads solving the chunks of
-a batch (``CrossbarSystem(..., threads=2)``).
+a batch (``CrossbarSystem(..., threads=2)``, iterative).
 Each time is the median of ``--repeats`` runs; CPU times (``time.process_time``, all threads)
 are printed too, as they are less disturbed by other jobs on a shared machine. badcrossbar
 is only a benchmark oracle, not a memsim dependency: without it this script prints "skipped"
@@ -116,8 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     cases = CASES[:1] if args.quick else CASES
     print(f"memsim threads for batches: {system.THREADS} (MEMSIM_THREADS); a column with 2")
     header = (f"{'case':>22} {'badcrossbar':>12} {'memsim new R':>13} {'memsim solve':>13} "
-              f"{'tile read':>10} {'tile 2 th':>10} {'ratio new R':>12} {'ratio solve':>12} "
-              f"{'ratio tile':>11} {'ratio 2 th':>11} {'its':>7} {'max rel err':>12}")
+              f"{'tile read':>10} {'tile iter':>10} {'iter 2 th':>10} {'ratio new R':>12} "
+              f"{'ratio solve':>12} {'ratio tile':>11} {'ratio iter':>11} {'ratio 2 th':>11} "
+              f"{'its':>7} {'max rel err':>12}")
     print(header)
     rows = []
     for n_rows, n_cols, batch, (lo, hi, r_line) in cases:
@@ -142,9 +147,18 @@ def main(argv: list[str] | None = None) -> int:
                       terms: object = terms) -> np.ndarray:
             return crossbar.CrossbarSystem(net, g, terms).currents(v)[0]
 
+        def tile_iter(net: memsim.Network = net, g: np.ndarray = g, v: np.ndarray = v,
+                      terms: object = terms) -> np.ndarray:
+            return crossbar.CrossbarSystem(net, g, terms).currents(v, use_map=False)[0]
+
         def tile_read2(net: memsim.Network = net, g: np.ndarray = g, v: np.ndarray = v,
                        terms: object = terms) -> np.ndarray:
-            return crossbar.CrossbarSystem(net, g, terms, threads=2).currents(v)[0]
+            return crossbar.CrossbarSystem(net, g, terms, threads=2).currents(
+                v, use_map=False)[0]
+
+        t0 = time.perf_counter()
+        crossbar.terminal_plan(n_rows, n_cols)  # symbolic, once per shape (like the above)
+        t_plan = time.perf_counter() - t0
 
         t_bc, c_bc, sol = _median_time(
             lambda res=res, v=v, r_line=r_line: badcrossbar.compute(v, res, r_i=r_line),
@@ -153,21 +167,26 @@ def main(argv: list[str] | None = None) -> int:
         t_solve, c_solve, out = _median_time(
             lambda net=net, v=v: _all_currents(memsim.solve_dc(net, v)), args.repeats)
         t_tile, c_tile, i_tile = _median_time(tile_read, args.repeats)
+        t_iter, c_iter, i_iter = _median_time(tile_iter, args.repeats)
         t_two, _, i_two = _median_time(tile_read2, args.repeats)
+        probe = crossbar.CrossbarSystem(net, g, terms)
+        probe.currents(v)
+        how = "map" if not probe.iterations else "iter"
         i_bc = np.asarray(sol.currents.output).T  # (n_cols, batch)
         i_ms = out.output_currents.reshape(n_cols, batch)
         err = float(max(np.max(np.abs(i_ms - i_bc) / np.abs(i_bc)),
                         *(np.max(np.abs(np.asarray(i).reshape(n_cols, batch) - i_bc)
-                                 / np.abs(i_bc)) for i in (i_tile, i_two))))
+                                 / np.abs(i_bc)) for i in (i_tile, i_iter, i_two))))
         solver = crossbar.CrossbarSystem(net, g, terms)
         solver.solve(v)
         its = max(solver.iterations)
         label = f"{n_rows}x{n_cols} B={batch} {'hard' if r_line == HARD[2] else 'bench'}"
         print(f"{label:>22} {t_bc:11.3f}s {t_new:12.4f}s {t_solve:12.4f}s {t_tile:9.4f}s "
-              f"{t_two:9.4f}s {t_bc / t_new:11.1f}x {t_bc / t_solve:11.1f}x "
-              f"{t_bc / t_tile:10.1f}x {t_bc / t_two:10.1f}x {its:7d} {err:12.2e}", flush=True)
-        rows.append((label, t_bc, t_new, t_solve, t_tile, t_two, its, err, c_bc, c_solve,
-                     c_tile))
+              f"{t_iter:9.4f}s {t_two:9.4f}s {t_bc / t_new:11.1f}x {t_bc / t_solve:11.1f}x "
+              f"{t_bc / t_tile:10.1f}x {t_bc / t_iter:10.1f}x {t_bc / t_two:10.1f}x {its:7d} "
+              f"{err:12.2e}  (tile read: {how}; plan {t_plan:.2f} s)", flush=True)
+        rows.append((label, t_bc, t_new, t_solve, t_tile, t_iter, t_two, its, err, how,
+                     c_bc, c_solve, c_tile, c_iter))
 
     kernels = _single_vs_batched(rng) if not args.quick else []
     builds = _builds(rng) if not args.quick else []
@@ -176,19 +195,21 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nload average at end: {_load()}")
     print("\nmarkdown (wall-clock, median):")
     print("| case | badcrossbar (s) | memsim, new R (s) | memsim, solve (s) | memsim, tile read "
-          "(s) | memsim, tile read, 2 threads (s) | speed-up new R | speed-up solve | "
-          "speed-up tile read | speed-up tile read, 2 threads | iterations | max rel. error "
-          "of output currents |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for label, t_bc, t_new, t_solve, t_tile, t_two, its, err, *_ in rows:
+          "(s) | tile read, iterative (s) | iterative, 2 threads (s) | speed-up new R | "
+          "speed-up solve | speed-up tile read | speed-up iterative | speed-up iterative, "
+          "2 threads | tile read by | iterations | max rel. error of output currents |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for label, t_bc, t_new, t_solve, t_tile, t_iter, t_two, its, err, how, *_ in rows:
         print(f"| {label} | {t_bc:.3f} | {t_new:.4f} | {t_solve:.4f} | {t_tile:.4f} "
-              f"| {t_two:.4f} | {t_bc / t_new:.1f}x | {t_bc / t_solve:.1f}x "
-              f"| {t_bc / t_tile:.1f}x | {t_bc / t_two:.1f}x | {its} | {err:.1e} |")
+              f"| {t_iter:.4f} | {t_two:.4f} | {t_bc / t_new:.1f}x | {t_bc / t_solve:.1f}x "
+              f"| {t_bc / t_tile:.1f}x | {t_bc / t_iter:.1f}x | {t_bc / t_two:.1f}x | {how} "
+              f"| {its} | {err:.1e} |")
     print("\nCPU time (s, median), both on one thread:\n| case | badcrossbar | memsim, solve "
-          "| speed-up | memsim, tile read | speed-up |\n|---|---|---|---|---|---|")
-    for label, *_, c_bc, c_solve, c_tile in rows:
+          "| speed-up | memsim, tile read | speed-up | tile read, iterative | speed-up |\n"
+          "|---|---|---|---|---|---|---|---|")
+    for label, *_, c_bc, c_solve, c_tile, c_iter in rows:
         print(f"| {label} | {c_bc:.3f} | {c_solve:.4f} | {c_bc / c_solve:.1f}x "
-              f"| {c_tile:.4f} | {c_bc / c_tile:.1f}x |")
+              f"| {c_tile:.4f} | {c_bc / c_tile:.1f}x | {c_iter:.4f} | {c_bc / c_iter:.1f}x |")
     if kernels:
         print("\none input, 128 x 128, CPU time (s, median): 2-D kernels against the batched "
               "kernel\n| contrast | 2-D (single) | batched, batch of 1 | ratio |\n"

@@ -13,10 +13,12 @@ each pair are subtracted, scaled to rule units, given read noise and quantized (
 stay below the devices' thresholds (checked), so between writes the crossbar is a fixed
 linear resistor network and ``currents = volts @ T`` exactly, ``T`` (n_in, 2 n_out) being
 the currents for unit inputs. The tile solves the inputs it is given until, since the last
-write, it has solved as many vectors as it has rows; then it solves the unit inputs once
-and reads by matrix products until the next write (never more than twice the work of the
-cheaper choice). Both are the same crossbar solve to its tolerance (1e-12 of the largest
-edge current); with ideal lines ``T`` is the conductance matrix itself.
+write, the vectors it has solved would have paid for ``T``: as many as it has rows (``T`` by
+unit solves), or :func:`~memsim.solve.crossbar.map_batch` of them where the crossbar's
+exact terminal map (:mod:`memsim.solve.crossbar.transfer`) is cheaper; then it computes
+``T`` once and reads by matrix products until the next write (never more than twice the
+work of the cheaper choice). Both agree with a direct solve to ~1e-12 of the largest edge
+current; with ideal lines ``T`` is the conductance matrix itself.
 
 Writes. A desired ``dW`` is split evenly over a pair (G+ up by half, G- down by half),
 turned into whole programming pulses (:class:`~memsim.tiles.config.TileConfig` ``counting``
@@ -40,6 +42,7 @@ from memsim.devices.nonideal import STUCK_OFF, STUCK_ON, StuckFaults
 from memsim.devices.retention import relax_conductances, retention_factor
 from memsim.devices.spread import d2d_factors
 from memsim.errors import ParameterError
+from memsim.solve.crossbar import map_batch
 from memsim.solve.dc import solve_currents
 from memsim.tiles.base import WeightStats, as_batch
 from memsim.tiles.config import TileConfig
@@ -254,7 +257,11 @@ class CrossbarTile:
         if self.config.r_line == 0:
             g = self.conductances()
             return volts @ g, (volts * volts) @ g.sum(axis=1)
-        if self._transfer is None and self._direct + volts.shape[0] < self.n_in:
+        # Reads are solved one batch at a time until the vectors since the last write would
+        # have paid for the transfer matrix: n_in unit solves, or the exact terminal map.
+        rows, cols = self.n_in, 2 * self.n_out
+        if (self._transfer is None
+                and self._direct + volts.shape[0] < min(self.n_in, map_batch(rows, cols))):
             i_out, i_in = solve_currents(self.network, volts.T, state=self.network_state())
             self._direct += volts.shape[0]
             self.stats.solves += volts.shape[0]

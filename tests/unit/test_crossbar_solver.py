@@ -18,6 +18,7 @@ from memsim.devices import HP, Resistor, conductances
 from memsim.errors import ParameterError, SolverError
 from memsim.solve import crossbar as cb
 from memsim.solve.crossbar import (
+    CHUNK,
     CrossbarSystem,
     coarse_space,
     crossbar_applicable,
@@ -595,13 +596,20 @@ def test_terminal_currents_without_node_voltages_match_the_direct_solve(rows, co
     net, _ = _crossbar(rows, cols, r_word=2.0, r_bit=2.0, seed=rows)
     rng = np.random.default_rng(cols)
     v = rng.uniform(0.0, 0.5, rows if batch == 1 else (rows, batch))
-    i_out, i_in = solve_currents(net, v)
+    i_out, i_in = solve_currents(net, v)  # batches of 40 and 70: through the terminal map
     ref = memsim.solve_dc(net, v, method="direct")
     assert i_out.shape == ref.output_currents.shape and i_in.shape == ref.input_currents.shape
     scale = max(np.abs(ref.output_currents).max(), np.abs(ref.input_currents).max())
     assert np.abs(i_out - ref.output_currents).max() <= 1e-10 * scale
     assert np.abs(i_in - ref.input_currents).max() <= 1e-10 * scale
     assert np.abs(i_in).min() > 0  # every driven input delivers current: the check is live
+    if batch > 1:  # the iterative kernel's reads, in chunks of CHUNK (70: 32 + 32 + 6)
+        g = conductances(net.model, net.x0, net.params)
+        system = CrossbarSystem(net, g, terminals(net))
+        it_out, it_in = system.currents(v, use_map=False)
+        assert len(system.iterations) == -(-batch // CHUNK)
+        assert np.abs(it_out - ref.output_currents).max() <= 1e-10 * scale
+        assert np.abs(it_in - ref.input_currents).max() <= 1e-10 * scale
 
 
 def test_terminal_currents_of_other_networks_are_the_dc_solve():

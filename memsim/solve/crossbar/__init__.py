@@ -30,7 +30,10 @@ array's scale. Then
   with ``A_w``;
 * a batch (:mod:`.batched`) hands it over to a two-level iteration: line relaxation plus a
   coarse correction for the few smooth slow modes, with Chebyshev acceleration
-  (:mod:`.coarse`).
+  (:mod:`.coarse`);
+* a large batch of terminal currents (a tile's read) needs no iteration at all: the exact
+  terminal map (:mod:`.transfer`, nested dissection of the cell grid) turns it into one
+  matrix product.
 
 Stopping rule (:mod:`.stopping`, one definition for every kernel and twin): the true KCL
 residual at every word node is at most ``rtol`` times the largest input current (an edge
@@ -65,12 +68,16 @@ from memsim.solve.crossbar.stopping import EPS, FLOOR_ULPS, RTOL, RTOL_TRANSIENT
 from memsim.solve.crossbar.system import (
     CHUNK,
     KEEP_BYTES,
+    MAP_BATCH,
+    MAP_CELLS,
     MAXITER_PER_LINE,
     THREADS,
     CrossbarSystem,
     crossbar_applicable,
     crossbar_segments,
+    map_batch,
 )
+from memsim.solve.crossbar.transfer import TerminalPlan, terminal_map, terminal_plan
 from memsim.solve.crossbar.twins import (
     line_matrices_np,
     line_relax_np,
@@ -86,6 +93,8 @@ __all__ = [
     "FLOOR_ULPS",
     "GROUP",
     "KEEP_BYTES",
+    "MAP_BATCH",
+    "MAP_CELLS",
     "MAXITER_PER_LINE",
     "RTOL",
     "RTOL_TRANSIENT",
@@ -94,6 +103,7 @@ __all__ = [
     "THREADS",
     "Coarse",
     "CrossbarSystem",
+    "TerminalPlan",
     "bit_voltages",
     "bit_voltages1",
     "chebyshev_weights",
@@ -108,11 +118,14 @@ __all__ = [
     "line_relax",
     "line_relax1",
     "line_relax_np",
+    "map_batch",
     "schur_pcg1",
     "schur_pcg_np",
     "solve_bit",
     "solve_lines",
     "solve_lines1",
+    "terminal_map",
+    "terminal_plan",
     "tolerance",
     "two_level_np",
     "two_level_solve",

@@ -24,10 +24,11 @@ from memsim.solve.crossbar.coarse import MA, Coarse, coarse_space, n_hats, relax
 from memsim.solve.crossbar.factors import line_factors
 from memsim.solve.crossbar.single import solve_lines1
 from memsim.solve.crossbar.stopping import RTOL
+from memsim.solve.crossbar.transfer import terminal_map
 from memsim.solve.topology import Terminals
 
-__all__ = ["CHUNK", "KEEP_BYTES", "MAXITER_PER_LINE", "RELAX_BELOW", "THREADS", "CrossbarSystem",
-           "crossbar_applicable", "crossbar_segments"]
+__all__ = ["CHUNK", "KEEP_BYTES", "MAP_BATCH", "MAP_CELLS", "MAXITER_PER_LINE", "RELAX_BELOW",
+           "THREADS", "CrossbarSystem", "crossbar_applicable", "crossbar_segments", "map_batch"]
 
 MAXITER_PER_LINE = 10
 """Default iteration budget of :class:`CrossbarSystem`: this many per word and bit line."""
@@ -41,6 +42,26 @@ RELAX_BELOW = 0.1
 """Estimated plain-relaxation rate (:func:`~memsim.solve.crossbar.coarse.relaxation_rate`)
 below which a batch starts with plain sweeps: they converge in a handful (0.02: ~7) and cost
 about half a two-level sweep, which pays only where relaxation is slow."""
+
+MAP_BATCH = 0.25
+""":meth:`CrossbarSystem.currents` of a batch of at least ``MAP_BATCH * sqrt(rows * cols)``
+input vectors computes the exact terminal map (:mod:`.transfer`) and multiplies: at 128 x 128
+the map costs about 11 ms, the iterative kernels 0.3-0.75 ms per input vector (benchmark and
+hard contrast), so the map wins from 15-35 vectors; its cost grows as cells^1.5, the
+iteration's per vector as cells."""
+
+MAP_CELLS = 256 * 256
+"""Largest crossbar (rows * cols) whose batched reads use the terminal map on their own (its
+plan is built in Python once per shape: 0.1-0.2 s at 128 x 128, 0.7 s at 256 x 256).
+:meth:`CrossbarSystem.terminal_map` computes it for any size when asked."""
+
+
+def map_batch(rows: int, cols: int) -> float:
+    """Batch size from which :meth:`CrossbarSystem.currents` reads through the terminal map
+    (``inf`` above :data:`MAP_CELLS` cells)."""
+    cells = rows * cols
+    return MAP_BATCH * float(np.sqrt(cells)) if cells <= MAP_CELLS else float("inf")
+
 
 THREADS = max(1, int(os.environ.get("MEMSIM_THREADS", "1") or 1))
 """Default number of threads that solve chunks of a batch (environment variable
@@ -276,6 +297,7 @@ class CrossbarSystem:
         self._relax = True
         self.floating = np.zeros(net.n_nodes, bool)
         self.iterations: list[int] = []
+        self._map: tuple[np.ndarray, np.ndarray] | None = None
         self.threads = THREADS if threads is None else max(1, int(threads))
 
     def solve(self, v_in: np.ndarray) -> np.ndarray:
@@ -300,12 +322,18 @@ class CrossbarSystem:
         self._run(v_in, scatter)
         return v
 
-    def currents(self, v_in: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def currents(self, v_in: np.ndarray, *,
+                 use_map: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Output and input currents only, (n_outputs, B) and (n_inputs, B), for input
         voltages ``v_in`` (n_inputs, B): what a tile's read needs, without the (N, B) node
         voltages. An output's current is its bit line's last segment's (bit node (R-1, j) to
         the grounded output), an input's its word line's first (input to word node (i, 0));
         the same values :func:`memsim.solve_dc` gives within the solver's tolerance.
+
+        A batch of at least :data:`MAP_BATCH` ``* sqrt(rows * cols)`` vectors (on a crossbar
+        of at most :data:`MAP_CELLS` cells), and every batch once the map exists, is read
+        through :meth:`terminal_map` instead: exact to round-off, and ``iterations`` is then
+        empty. ``use_map=True`` or ``False`` makes the choice instead.
 
         Raises
         ------
@@ -315,6 +343,13 @@ class CrossbarSystem:
             If the iteration misses the tolerance within ``maxiter`` iterations.
         """
         v_in = self._check(v_in)
+        batch = v_in.shape[1]
+        if use_map is None:
+            use_map = self._map is not None or batch >= map_batch(self.rows, self.cols)
+        if use_map:
+            t_out, t_in = self.terminal_map()
+            self.iterations = []
+            return t_out @ v_in, t_in @ v_in
         i_out = np.empty((self.cols, v_in.shape[1]))
         i_in = np.empty((self.rows, v_in.shape[1]))
         g_out = self.sb[self.rows - 1][:, None]
@@ -327,6 +362,30 @@ class CrossbarSystem:
 
         self._run(v_in, terminal)
         return i_out, i_in
+
+    def terminal_map(self) -> tuple[np.ndarray, np.ndarray]:
+        """The exact linear map from input voltages to terminal currents: ``(T_out, T_in)``,
+        (n_outputs, n_inputs) and (n_inputs, n_inputs), with ``i_out = T_out @ v`` and
+        ``i_in = T_in @ v`` (siemens). ``T_out`` is the crossbar's weight matrix as its line
+        resistance leaves it (``G.T`` for ideal lines). Computed once by nested dissection
+        (:mod:`memsim.solve.crossbar.transfer`) and kept.
+
+        Examples
+        --------
+        >>> import numpy as np, memsim
+        >>> from memsim.solve.crossbar import CrossbarSystem
+        >>> from memsim.solve.topology import terminals
+        >>> net = memsim.crossbar(2, 3, device=memsim.devices.Resistor(1e4), r_line=1e-6)
+        >>> g = memsim.devices.conductances(net.model, net.x0, net.params)
+        >>> t_out, t_in = CrossbarSystem(net, g, terminals(net)).terminal_map()
+        >>> bool(np.allclose(t_out, 1e-4, rtol=1e-6))  # every cell 10 kohm, lines ~ideal
+        True
+        """
+        if self._map is None:
+            y = terminal_map(self.gd, self.sw, self.sb)
+            r = self.rows
+            self._map = (np.ascontiguousarray(-y[r:, :r]), np.ascontiguousarray(y[:r, :r]))
+        return self._map
 
     def _check(self, v_in: np.ndarray) -> np.ndarray:
         v_in = np.asarray(v_in, float)
