@@ -10,7 +10,14 @@ import scipy.linalg as sla
 import memsim
 from memsim.devices import Resistor, conductances
 from memsim.errors import ParameterError
-from memsim.solve.crossbar import CrossbarSystem, terminal_map, terminal_plan
+from memsim.solve.crossbar import (
+    CrossbarSystem,
+    map_batch,
+    predicted_sweeps,
+    terminal_map,
+    terminal_plan,
+)
+from memsim.solve.crossbar.coarse import relaxation_rate
 from memsim.solve.topology import terminals
 
 
@@ -74,7 +81,8 @@ def test_reads_through_the_map_agree_with_the_iteration_and_direct_solve():
     v = np.random.default_rng(4).uniform(0.0, 1.0, (24, 40))
     system = CrossbarSystem(net, g, terminals(net))
     i_out, i_in = system.currents(v)
-    assert system.iterations == []  # 40 >= MAP_BATCH * sqrt(720): the map
+    assert map_batch(system.gd, system.sw, system.sb) < 40  # two-level contrast: ~18
+    assert system.iterations == []  # the map
     it_out, it_in = CrossbarSystem(net, g, terminals(net)).currents(v, use_map=False)
     ref = memsim.solve_dc(net, v, method="direct")
     scale = max(np.abs(ref.output_currents).max(), np.abs(ref.input_currents).max())
@@ -84,6 +92,31 @@ def test_reads_through_the_map_agree_with_the_iteration_and_direct_solve():
     one_out, _ = system.currents(v[:, :1])  # the map, once made, serves every batch
     assert system.iterations == []
     np.testing.assert_allclose(one_out[:, 0], i_out[:, 0], rtol=0, atol=1e-13 * scale)
+
+
+@pytest.mark.parametrize("rows, cols, lo, hi, r_line", [
+    (16, 16, 1e4, 1e6, 1.0), (32, 48, 1e3, 1e5, 0.5), (64, 64, 1e3, 1e5, 0.5),
+    (80, 80, 1e3, 1e5, 0.5), (100, 30, 1e3, 1e5, 1.0)])
+def test_predicted_sweeps_match_the_plain_iteration(rows, cols, lo, hi, r_line):
+    """The choice between map and iteration rests on predicted_sweeps: for contrasts that run
+    plain sweeps (relaxation rate 1e-5 to 0.05) it is log(rtol) / log(rate), the rate of the
+    smoothest line mode; the kernel's sweep count is within one of it."""
+    net, g = _crossbar(rows, cols, lo=lo, hi=hi, r_line=r_line, seed=rows + cols)
+    system = CrossbarSystem(net, g, terminals(net))
+    v = np.random.default_rng(0).uniform(0.0, 1.0, (rows, 32))
+    system.currents(v, use_map=False)
+    predicted = predicted_sweeps(relaxation_rate(system.gd, system.sw, system.sb))
+    assert abs(system.iterations[0] - predicted) <= 1.0
+
+
+def test_a_fast_iteration_keeps_a_large_batch_off_the_map():
+    """64 x 64, 1 ohm lines, 10 k-1 Mohm devices: ~4 plain sweeps per vector, so the map
+    (about 320 sweeps' worth) pays only from ~78 vectors; 64 are iterated."""
+    net, g = _crossbar(64, 64, lo=1e4, hi=1e6, r_line=1.0, seed=5)
+    system = CrossbarSystem(net, g, terminals(net))
+    assert 64 < map_batch(system.gd, system.sw, system.sb) < 100
+    system.currents(np.random.default_rng(1).uniform(0.0, 1.0, (64, 64)))
+    assert len(system.iterations) == 2  # two chunks of 32, iterated
 
 
 def test_the_map_of_nearly_ideal_lines_is_the_conductance_matrix():

@@ -33,7 +33,7 @@ array's scale. Then
   (:mod:`.coarse`);
 * a large batch of terminal currents (a tile's read) needs no iteration at all: the exact
   terminal map (:mod:`.transfer`, nested dissection of the cell grid) turns it into one
-  matrix product.
+  matrix product, used where it costs less than the predicted sweeps (:func:`.map_batch`).
 
 Stopping rule (:mod:`.stopping`, one definition for every kernel and twin): the true KCL
 residual at every word node is at most ``rtol`` times the largest input current (an edge
@@ -68,14 +68,16 @@ from memsim.solve.crossbar.stopping import EPS, FLOOR_ULPS, RTOL, RTOL_TRANSIENT
 from memsim.solve.crossbar.system import (
     CHUNK,
     KEEP_BYTES,
-    MAP_BATCH,
     MAP_CELLS,
+    MAP_SWEEPS,
     MAXITER_PER_LINE,
     THREADS,
+    TWO_LEVEL_SWEEP,
     CrossbarSystem,
     crossbar_applicable,
     crossbar_segments,
     map_batch,
+    predicted_sweeps,
 )
 from memsim.solve.crossbar.transfer import TerminalPlan, terminal_map, terminal_plan
 from memsim.solve.crossbar.twins import (
@@ -93,14 +95,15 @@ __all__ = [
     "FLOOR_ULPS",
     "GROUP",
     "KEEP_BYTES",
-    "MAP_BATCH",
     "MAP_CELLS",
+    "MAP_SWEEPS",
     "MAXITER_PER_LINE",
     "RTOL",
     "RTOL_TRANSIENT",
     "SLOW",
     "SLOW_CONTRACTION",
     "THREADS",
+    "TWO_LEVEL_SWEEP",
     "Coarse",
     "CrossbarSystem",
     "TerminalPlan",
@@ -119,6 +122,7 @@ __all__ = [
     "line_relax1",
     "line_relax_np",
     "map_batch",
+    "predicted_sweeps",
     "schur_pcg1",
     "schur_pcg_np",
     "solve_bit",

@@ -8,6 +8,7 @@ Chebyshev kernel (:mod:`.batched`) in chunks of :data:`CHUNK` right-hand sides.
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import weakref
@@ -27,8 +28,9 @@ from memsim.solve.crossbar.stopping import RTOL
 from memsim.solve.crossbar.transfer import terminal_map
 from memsim.solve.topology import Terminals
 
-__all__ = ["CHUNK", "KEEP_BYTES", "MAP_BATCH", "MAP_CELLS", "MAXITER_PER_LINE", "RELAX_BELOW",
-           "THREADS", "CrossbarSystem", "crossbar_applicable", "crossbar_segments", "map_batch"]
+__all__ = ["CHUNK", "KEEP_BYTES", "MAP_CELLS", "MAP_SWEEPS", "MAXITER_PER_LINE", "RELAX_BELOW",
+           "THREADS", "TWO_LEVEL_SWEEP", "CrossbarSystem", "crossbar_applicable",
+           "crossbar_segments", "map_batch", "predicted_sweeps"]
 
 MAXITER_PER_LINE = 10
 """Default iteration budget of :class:`CrossbarSystem`: this many per word and bit line."""
@@ -43,24 +45,58 @@ RELAX_BELOW = 0.1
 below which a batch starts with plain sweeps: they converge in a handful (0.02: ~7) and cost
 about half a two-level sweep, which pays only where relaxation is slow."""
 
-MAP_BATCH = 0.25
-""":meth:`CrossbarSystem.currents` of a batch of at least ``MAP_BATCH * sqrt(rows * cols)``
-input vectors computes the exact terminal map (:mod:`.transfer`) and multiplies: at 128 x 128
-the map costs about 11 ms, the iterative kernels 0.3-0.75 ms per input vector (benchmark and
-hard contrast), so the map wins from 15-35 vectors; its cost grows as cells^1.5, the
-iteration's per vector as cells."""
+MAP_SWEEPS = 320.0
+"""Cost of the terminal map (:mod:`.transfer`) per cell, in plain sweeps of one input vector,
+up to 128 x 128 cells; beyond, it grows with ``sqrt(cells / 128^2)`` (nested dissection's
+cells^1.5). Measured on one thread: 0.6-0.9 us per cell from 64 x 64 to 200 x 200 (3.2, 11
+and 32-44 ms), a plain sweep 1.6-2.9 ns per cell and vector (``benchmarks/results_crossbar.md``,
+2026-12-04)."""
+
+TWO_LEVEL_SWEEP = 2.1
+"""Cost of a two-level Chebyshev sweep in plain sweeps (4.2-5.8 against 1.6-2.9 ns per cell
+and vector)."""
 
 MAP_CELLS = 256 * 256
 """Largest crossbar (rows * cols) whose batched reads use the terminal map on their own (its
-plan is built in Python once per shape: 0.1-0.2 s at 128 x 128, 0.7 s at 256 x 256).
+plan is built in Python once per shape: 0.1-0.2 s at 128 x 128, 0.7-1 s at 256 x 256).
 :meth:`CrossbarSystem.terminal_map` computes it for any size when asked."""
 
 
-def map_batch(rows: int, cols: int) -> float:
-    """Batch size from which :meth:`CrossbarSystem.currents` reads through the terminal map
-    (``inf`` above :data:`MAP_CELLS` cells)."""
+def predicted_sweeps(rate: float, rtol: float = RTOL) -> float:
+    """Predicted cost of solving one input vector iteratively, in plain sweeps, from the
+    estimated relaxation rate (:func:`~memsim.solve.crossbar.coarse.relaxation_rate`).
+
+    Below :data:`RELAX_BELOW` the batch runs plain sweeps, each shrinking the error by about
+    ``rate``: ``log(rtol) / log(rate)`` of them (measured: 4, 5, 6, 6, 7, 9, 11 sweeps where
+    this predicts 4.1, 5.2, 6.0, 5.9, 8.7, 10.2, 11.9). Above, two-level sweeps: about
+    ``7 + 1 / (1 - rate)`` of them (measured 7, 9, 12, 18, 20, 37 where it gives 8.2, 8.7,
+    11.4, 14.5, 22, 43), each :data:`TWO_LEVEL_SWEEP` plain ones.
+
+    >>> round(predicted_sweeps(0.01), 1)  # 1e-12 in sweeps that shrink the error 100-fold
+    6.0
+    """
+    if rate < RELAX_BELOW:
+        return max(1.0, math.log(rtol) / math.log(rate)) if rate > 0.0 else 1.0
+    return TWO_LEVEL_SWEEP * (7.0 + 1.0 / max(1.0 - rate, 1e-12))
+
+
+def map_batch(gd: np.ndarray, sw: np.ndarray, sb: np.ndarray, rtol: float = RTOL) -> float:
+    """Batch size from which reading a crossbar through its terminal map costs less than
+    iterating: the map's predicted cost over one vector's (:func:`predicted_sweeps`), ``inf``
+    above :data:`MAP_CELLS` cells. ``gd``, ``sw``, ``sb`` (R, C): device, word-segment and
+    bit-segment conductances.
+
+    At 128 x 128 with 0.5 ohm lines and 1-100 kohm devices (plain sweeps, ~7 of them) the map
+    pays from ~45 vectors; with 2 ohm lines and 0.1-10 kohm devices (two-level, 12-20 sweeps)
+    from 7-10; a low-contrast tile (64 x 200, ~3 plain sweeps) from ~95, more than its 64 unit
+    solves.
+    """
+    rows, cols = np.shape(gd)
     cells = rows * cols
-    return MAP_BATCH * float(np.sqrt(cells)) if cells <= MAP_CELLS else float("inf")
+    if cells > MAP_CELLS:
+        return float("inf")
+    cost = MAP_SWEEPS * cells * max(1.0, math.sqrt(cells) / 128.0)
+    return cost / (cells * predicted_sweeps(relaxation_rate(gd, sw, sb), rtol))
 
 
 THREADS = max(1, int(os.environ.get("MEMSIM_THREADS", "1") or 1))
@@ -330,10 +366,10 @@ class CrossbarSystem:
         the grounded output), an input's its word line's first (input to word node (i, 0));
         the same values :func:`memsim.solve_dc` gives within the solver's tolerance.
 
-        A batch of at least :data:`MAP_BATCH` ``* sqrt(rows * cols)`` vectors (on a crossbar
-        of at most :data:`MAP_CELLS` cells), and every batch once the map exists, is read
-        through :meth:`terminal_map` instead: exact to round-off, and ``iterations`` is then
-        empty. ``use_map=True`` or ``False`` makes the choice instead.
+        A batch of at least :func:`map_batch` vectors (where the map costs less than
+        iterating; never above :data:`MAP_CELLS` cells), and every batch once the map exists,
+        is read through :meth:`terminal_map` instead: exact to round-off, and ``iterations``
+        is then empty. ``use_map=True`` or ``False`` makes the choice instead.
 
         Raises
         ------
@@ -345,7 +381,8 @@ class CrossbarSystem:
         v_in = self._check(v_in)
         batch = v_in.shape[1]
         if use_map is None:
-            use_map = self._map is not None or batch >= map_batch(self.rows, self.cols)
+            use_map = self._map is not None or batch >= map_batch(self.gd, self.sw, self.sb,
+                                                                  self.rtol)
         if use_map:
             t_out, t_in = self.terminal_map()
             self.iterations = []

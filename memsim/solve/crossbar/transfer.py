@@ -39,6 +39,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 from numba.extending import get_cython_function_address
+from threadpoolctl import ThreadpoolController
 
 from memsim.errors import ParameterError, SolverError
 
@@ -394,6 +395,18 @@ def _eliminate(n_sep, n_loc, chain, ent_start, ent, kid_start, kids, map_start, 
     return stack[:m * m].copy()
 
 
+@functools.cache
+def _blas_pool() -> ThreadpoolController:
+    """The BLAS libraries of this process, for running the elimination on one BLAS thread.
+
+    Its fronts are small (at most a few hundred nodes): a second OpenBLAS thread halves the
+    wall time of the map alone but doubles its CPU time, and its threads' spinning then slows
+    what follows on a 2-core machine (an eRBP epoch on ``rram64`` tiles 3x slower, while
+    reads were on the map). One thread also keeps every bit independent of the thread count.
+    Built once: a limit on a built controller costs ~15 us, a fresh one a library scan."""
+    return ThreadpoolController()
+
+
 def _buffers(plan: TerminalPlan) -> tuple[np.ndarray, np.ndarray]:
     """This thread's work and stack arrays for ``plan`` (written before they are read), kept
     between calls: a tile re-solves after every write, and fresh MB cost their page faults."""
@@ -442,9 +455,10 @@ def terminal_map(gd: np.ndarray, sw: np.ndarray, sb: np.ndarray) -> np.ndarray:
     plan = terminal_plan(rows, cols)
     g = np.concatenate([gd.ravel(), sw.ravel(), sb.ravel()])
     work, stack = _buffers(plan)
-    y = _eliminate(plan.n_sep, plan.n_loc, plan.chain, plan.ent_start, plan.ent,
-                   plan.kid_start, plan.kids, plan.map_start, plan.maps, g, work, stack,
-                   _DPOTRF, _DTRSM, _DSYRK)
+    with _blas_pool().limit(limits=1, user_api="blas"):
+        y = _eliminate(plan.n_sep, plan.n_loc, plan.chain, plan.ent_start, plan.ent,
+                       plan.kid_start, plan.kids, plan.map_start, plan.maps, g, work, stack,
+                       _DPOTRF, _DTRSM, _DSYRK)
     if y.size == 0:  # not reachable with conducting segments: the matrix is then SPD
         raise SolverError("the terminal map lost positive definiteness (a pivot <= 0)")
     n = rows + cols
