@@ -294,12 +294,13 @@ class ERBP:
         largest summed synaptic current)."""
         cfg = self.config
         out = np.empty(x.shape[0], np.int64)
-        for start in range(0, x.shape[0], batch):
-            xs = x[start:start + batch]
-            s_in = poisson_spikes(xs, cfg.steps, cfg.rate_in, cfg.dt, self._test_rng)
-            _, _, s2, i2 = self.forward(s_in)
-            score = s2.sum(axis=1) + 1e-6 * np.tanh(i2.sum(axis=1))
-            out[start:start + batch] = np.argmax(score, axis=1)
+        with one_blas_thread():
+            for start in range(0, x.shape[0], batch):
+                xs = x[start:start + batch]
+                s_in = poisson_spikes(xs, cfg.steps, cfg.rate_in, cfg.dt, self._test_rng)
+                _, _, s2, i2 = self.forward(s_in)
+                score = s2.sum(axis=1) + 1e-6 * np.tanh(i2.sum(axis=1))
+                out[start:start + batch] = np.argmax(score, axis=1)
         return out
 
     def accuracy(self, x: np.ndarray, y: np.ndarray) -> float:
@@ -326,7 +327,8 @@ class ERBP:
     def train_epoch(self, x: np.ndarray, y: np.ndarray, *, epoch: int = 0,
                     progress: bool = False) -> float:
         """One pass over ``x`` in a seeded random order at the learning rate of ``epoch``
-        (counted from 0); returns the online accuracy."""
+        (counted from 0); returns the online accuracy. BLAS runs on one thread meanwhile
+        (:func:`~memsim.rules.stores.one_blas_thread`: the products are small)."""
         eta = self.config.eta / (1.0 + self.config.eta_decay * epoch)
         order = self._rng.permutation(x.shape[0])
         hits = 0
@@ -334,8 +336,9 @@ class ERBP:
             from tqdm.auto import tqdm
 
             order = tqdm(order, desc="eRBP epoch", leave=False)
-        for k in order:
-            hits += self.learn(x[k], int(y[k]), eta=eta) == y[k]
+        with one_blas_thread():
+            for k in order:
+                hits += self.learn(x[k], int(y[k]), eta=eta) == y[k]
         return hits / x.shape[0]
 
     def fit(self, ds: Dataset, *, epochs: int = 1, progress: bool = False) -> ERBPResult:
@@ -344,12 +347,11 @@ class ERBP:
             raise ParameterError("epochs", f"need >= 1 epoch, got {epochs}")
         history = []
         for epoch in range(1, epochs + 1):
-            with one_blas_thread():
-                start = time.perf_counter()
-                train_acc = self.train_epoch(ds.x_train, ds.y_train, epoch=epoch - 1,
-                                             progress=progress)
-                seconds = time.perf_counter() - start
-                test_acc = self.accuracy(ds.x_test, ds.y_test)
+            start = time.perf_counter()
+            train_acc = self.train_epoch(ds.x_train, ds.y_train, epoch=epoch - 1,
+                                         progress=progress)
+            seconds = time.perf_counter() - start
+            test_acc = self.accuracy(ds.x_test, ds.y_test)
             history.append({"epoch": epoch, "train_accuracy": train_acc,
                             "test_accuracy": test_acc, "seconds": seconds})
         return ERBPResult(history[-1]["test_accuracy"], history,

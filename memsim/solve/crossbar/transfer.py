@@ -291,6 +291,16 @@ def _chain(a, s, n, out, scratch, node):
     return True
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _symmetric_update(a, s, m, out):
+    """``out`` (m, m) = the boundary block ``a[s:, s:]`` from its upper triangle (the one both
+    elimination kernels update), mirrored."""
+    for i in range(m):
+        for j in range(i, m):
+            out[i, j] = a[s + i, s + j]
+            out[j, i] = a[s + i, s + j]
+
+
 @njit(cache=True, nogil=True, fastmath={"contract"})
 def _loops(a, s, n, out):
     """Eliminate the first ``s`` nodes of the dense front ``a`` by Gaussian elimination on its
@@ -305,11 +315,7 @@ def _loops(a, s, n, out):
             if f_ik != 0.0:
                 for j in range(i, n):
                     a[i, j] -= f_ik * a[k, j]
-    m = n - s
-    for i in range(m):
-        for j in range(i, m):
-            out[i, j] = a[s + i, s + j]
-            out[j, i] = a[s + i, s + j]
+    _symmetric_update(a, s, n - s, out)
     return True
 
 
@@ -337,10 +343,7 @@ def _blas(a, s, n, out, dpotrf, dtrsm, dsyrk):
     dsyrk(ch[0:1].ctypes, ch[2:3].ctypes, ints[2:3].ctypes, ints[0:1].ctypes, one[1:2].ctypes,
           w.ctypes, ints[1:2].ctypes, one[0:1].ctypes, c.ctypes, ints[1:2].ctypes)
     # Fortran's lower triangle of the (m, m) block is its upper triangle in C order.
-    for i in range(m):
-        for j in range(i, m):
-            out[i, j] = a[s + i, s + j]
-            out[j, i] = a[s + i, s + j]
+    _symmetric_update(a, s, m, out)
     return True
 
 
