@@ -16,10 +16,9 @@ the currents for unit inputs. The tile solves the inputs it is given until, sinc
 write, the vectors it has solved would have paid for ``T``: as many as it has rows (``T`` by
 unit solves), or :func:`~memsim.solve.crossbar.map_batch` of them where the crossbar's
 exact terminal map (:mod:`memsim.solve.crossbar.transfer`) is cheaper (hard contrast: slow
-iteration); then it computes
-``T`` once and reads by matrix products until the next write (never more than twice the
-work of the cheaper choice). Both agree with a direct solve to ~1e-12 of the largest edge
-current; with ideal lines ``T`` is the conductance matrix itself.
+iteration); then it computes ``T`` once and reads by matrix products until the next write
+(never more than twice the work of the cheaper choice). Both agree with a direct solve to
+~1e-12 of the largest edge current; with ideal lines ``T`` is the conductance matrix itself.
 
 Writes. A desired ``dW`` is split evenly over a pair (G+ up by half, G- down by half),
 turned into whole programming pulses (:class:`~memsim.tiles.config.TileConfig` ``counting``
@@ -260,7 +259,8 @@ class CrossbarTile:
             return volts @ g, (volts * volts) @ g.sum(axis=1)
         # Reads are solved one batch at a time until the vectors since the last write would
         # have paid for the transfer matrix: n_in unit solves, or the exact terminal map.
-        if self._transfer is None and self._direct + volts.shape[0] < self._transfer_cost():
+        solved = self._direct + volts.shape[0]
+        if self._transfer is None and solved < self.n_in and solved < self._map_batch():
             i_out, i_in = solve_currents(self.network, volts.T, state=self.network_state())
             self._direct += volts.shape[0]
             self.stats.solves += volts.shape[0]
@@ -268,13 +268,13 @@ class CrossbarTile:
         t, y = self._transfer_matrix()
         return volts @ t, np.sum(volts * (volts @ y), axis=1)
 
-    def _transfer_cost(self) -> float:
-        """What the transfer matrix costs, in vectors solved: ``n_in`` unit solves, or the
-        terminal map where :func:`~memsim.solve.crossbar.map_batch` finds it cheaper (the
-        same choice :func:`~memsim.solve.dc.solve_currents` makes for the unit inputs)."""
+    def _map_batch(self) -> float:
+        """The terminal map's cost in vectors solved (:func:`~memsim.solve.crossbar.map_batch`):
+        where it is below ``n_in``, :func:`~memsim.solve.dc.solve_currents` of the unit inputs
+        computes ``T`` by the map."""
         g = self.conductances()
         seg = np.full_like(g, 1.0 / self.config.r_line)
-        return min(self.n_in, map_batch(g, seg, seg))
+        return map_batch(g, seg, seg)
 
     def _transfer_matrix(self) -> tuple[np.ndarray, np.ndarray]:
         """Bit-line currents (n_in, 2 n_out) and input currents (n_in, n_in, the input

@@ -95,8 +95,8 @@ def map_batch(gd: np.ndarray, sw: np.ndarray, sb: np.ndarray, rtol: float = RTOL
     cells = rows * cols
     if cells > MAP_CELLS:
         return float("inf")
-    cost = MAP_SWEEPS * cells * max(1.0, math.sqrt(cells) / 128.0)
-    return cost / (cells * predicted_sweeps(relaxation_rate(gd, sw, sb), rtol))
+    per_cell = MAP_SWEEPS * max(1.0, math.sqrt(cells) / 128.0)  # both costs are per cell
+    return per_cell / predicted_sweeps(relaxation_rate(gd, sw, sb), rtol)
 
 
 THREADS = max(1, int(os.environ.get("MEMSIM_THREADS", "1") or 1))

@@ -242,7 +242,7 @@ def _lapack(module: str, name: str, n_args: int) -> Callable[..., None]:
 
 
 _BUFFERS = threading.local()
-KEEP_BYTES = 64 * 2**20
+KEEP_FRONT_BYTES = 64 * 2**20
 """Largest pair of work and stack arrays kept per thread between maps (a 128 x 128 map needs
 2.6 MB, a 512 x 512 one some 40 MB)."""
 
@@ -415,7 +415,7 @@ def _buffers(plan: TerminalPlan) -> tuple[np.ndarray, np.ndarray]:
     between calls: a tile re-solves after every write, and fresh MB cost their page faults."""
     cache = getattr(_BUFFERS, "arrays", None)
     if cache is None or cache[0].shape[0] < plan.work or cache[1].shape[0] < plan.stack:
-        if 8 * (plan.work + plan.stack) > KEEP_BYTES:
+        if 8 * (plan.work + plan.stack) > KEEP_FRONT_BYTES:
             return np.empty(plan.work), np.empty(plan.stack)
         cache = _BUFFERS.arrays = (np.empty(plan.work), np.empty(plan.stack))
     return cache
