@@ -12,7 +12,10 @@ width at a time alternating with the current code, so both see the same machine 
 by 20 % with the load); without ``--baseline-src`` the figures recorded on 2026-12-01 are
 printed, labelled as such.
 The cost per step is fitted as ``c * devices^k`` over w >= 8 (w = 4 is dominated by
-per-step overhead). ``--capacity`` also times the issue's capacity curves (single process,
+per-step overhead). Widths timed on 100 or more trials (w = 4, 8) also split each code's
+cost into a fixed cost per ``train()`` call and a cost per step (least squares over the
+trials, each at its fastest round), which is where the two codes differ at w = 4.
+``--capacity`` also times the issue's capacity curves (single process,
 ``capacity_curve`` defaults, seed 0), on 1 and on 2 threads (``--threads``): the trials of a
 load run on threads (the training kernel releases the GIL), and the curves must come out the
 same.
@@ -58,23 +61,34 @@ def measure(width: int, trials: int) -> dict[str, float]:
             return memsim.load(memsim.circuit_path("paper_2x4x2"))
         return LayeredFactory((width // 2, width, width // 2))(np.random.SeedSequence(s))
 
-    def run(seeds: range) -> tuple[int, float, int]:
-        steps, wall, learned = 0, 0.0, 0
+    def run(seeds: range) -> tuple[list[int], list[float], int]:
+        steps, walls, learned = [], [], 0
         for s in seeds:
             net = net_of(s)
             task = random_task(len(net.inputs), len(net.outputs), 2, seed=s)
             t = time.perf_counter()
             r = train(net, task, seed=s)
-            wall += time.perf_counter() - t
-            steps += r.n_steps
+            walls.append(time.perf_counter() - t)
+            steps.append(r.n_steps)
             learned += int(r.learned)
-        return steps, wall, learned
+        return steps, walls, learned
 
     run(range(1))
-    steps, wall, learned = run(range(trials))
+    steps, walls, learned = run(range(trials))
     net = net_of(0)
     return {"width": width, "nodes": net.n_nodes, "devices": net.n_edges, "trials": trials,
-            "steps": steps, "wall": wall, "learned": learned}
+            "steps": sum(steps), "wall": sum(walls), "learned": learned,
+            "trial_steps": steps, "trial_walls": walls}
+
+
+def per_call(rounds: list[dict]) -> tuple[float, float]:
+    """Fixed cost per train() call and cost per step, µs: least squares of each trial's
+    time (its fastest round, the least disturbed by the load) on its number of steps."""
+    steps = np.array(rounds[0]["trial_steps"], float)
+    walls = np.min([r["trial_walls"] for r in rounds], axis=0) * 1e6
+    fixed, slope = np.linalg.lstsq(np.column_stack([np.ones_like(steps), steps]), walls,
+                                   rcond=None)[0]
+    return float(fixed), float(slope)
 
 
 def baseline(src: Path, width: int, trials: int) -> dict[str, float]:
@@ -144,13 +158,15 @@ def main() -> None:
     rows = []
     for w in args.widths:
         n = max(1, round(TRIALS.get(w, 3) * args.trials_scale))
-        befores, nows = [], []
+        befores, nows, b_runs, m_runs = [], [], [], []
         for _ in range(args.rounds):  # alternating, so both see the same drift of the load
             if src:
                 b = baseline(src, w, n)
                 befores.append((b["steps"] / b["wall"], b["wall"] / n))
+                b_runs.append(b)
             m = measure(w, n)
             nows.append((m["steps"] / m["wall"], m["wall"] / n))
+            m_runs.append(m)
         if src:
             before, before_tr = sorted(befores)[len(befores) // 2]
         else:
@@ -161,6 +177,13 @@ def main() -> None:
         print(f"{w:3d} {m['nodes']:5d} {m['devices']:7d} {n:6d} {before:11.1f} {now:10.1f} "
               f"{now / before:6.2f} {before_tr:11.4f} {now_tr:9.4f} "
               f"{m['learned']:3d}/{n:<3d} {target}  {_load()}", flush=True)
+        if n >= 100:  # enough trials of different lengths to split the cost
+            fixed, slope = per_call(m_runs)
+            split = f"now {fixed:.0f} us + {slope:.2f} us/step"
+            if src:
+                b_fixed, b_slope = per_call(b_runs)
+                split = f"before {b_fixed:.0f} us + {b_slope:.2f} us/step, {split}"
+            print(f"    per train() call: {split} (fit over the trials, fastest round each)")
     fit = [r for r, w in zip(rows, args.widths, strict=True) if w >= 8]
     k_before = exponent([r[0] for r in fit], [r[1] for r in fit])
     k_now = exponent([r[0] for r in fit], [r[2] for r in fit])

@@ -211,7 +211,7 @@ class Network:
             raise ParameterError("params", "device parameters must be finite")
         mem = self.memristive
         r_on, r_off = self.params[:, 0], self.params[:, 1]
-        if (r_on[self.model != Model.OPEN] <= 0).any():
+        if (r_on[self.model != int(Model.OPEN)] <= 0).any():
             raise ParameterError("r_on", "resistances must be positive")
         if (r_on[mem] >= r_off[mem]).any():
             raise ParameterError("r_on", "R_on must be below R_off for every memristor")
@@ -222,11 +222,11 @@ class Network:
         for idx, role in ((self.inputs, Role.INPUT), (self.outputs, Role.OUTPUT)):
             if idx.size and (idx.min() < 0 or idx.max() >= n):
                 raise NetworkError(f"{role.name.lower()} terminal index out of range")
-            if (self.roles[idx] != role).any():
+            if (self.roles[idx] != int(role)).any():
                 raise NetworkError(f"{role.name.lower()} terminals must have role {role.name}")
-        if np.sum(self.roles == Role.INPUT) != self.inputs.size:
+        if np.sum(self.roles == int(Role.INPUT)) != self.inputs.size:
             raise NetworkError("every INPUT node must be listed in inputs")
-        if np.sum(self.roles == Role.OUTPUT) != self.outputs.size:
+        if np.sum(self.roles == int(Role.OUTPUT)) != self.outputs.size:
             raise NetworkError("every OUTPUT node must be listed in outputs")
         if len(set(self.inputs.tolist())) != self.inputs.size:
             raise NetworkError("an input terminal is listed twice")
@@ -245,7 +245,9 @@ class Network:
     @property
     def memristive(self) -> np.ndarray:
         """Boolean mask of the edges that carry a state (memristors)."""
-        return (self.model != Model.RESISTOR) & (self.model != Model.OPEN)
+        # plain integers: numpy probes an IntEnum operand for array attributes, each probe a
+        # slow enum attribute lookup (training calls this once per run)
+        return (self.model != int(Model.RESISTOR)) & (self.model != int(Model.OPEN))
 
     @property
     def n_memristors(self) -> int:

@@ -99,10 +99,10 @@ def device_sample(net: Network, config: CircuitConfig,
     ((16, 10), 5, 5)
     """
     nonideal = config.nonidealities
-    mem = kernel_arrays(net)[5]
+    _, net_model, _, _, _, mem = kernel_arrays(net)
     params, x0 = nonideal.spread.draw(net.params, net.x0, mem, np.random.default_rng(seed))
     codes = np.zeros(net.n_edges, np.int64)
-    model = kernel_arrays(net)[1].copy()
+    model = net_model.copy()
     if config.stuck_on or config.stuck_off:
         codes[mem] = nonideal.stuck.draw(mem.size, _child(seed, _STUCK_STREAM))
         model, params = nonideal.stuck.apply(model, params, codes)
@@ -141,7 +141,7 @@ def kernel_arrays(net: Network) -> tuple[np.ndarray, ...]:
     writes them) and ``memristors``, the indices of the memristive edges."""
     cached = _PREPARED.get(net)
     if cached is None:
-        ground = np.flatnonzero(net.roles == Role.GROUND).astype(np.int64)
+        ground = np.flatnonzero(net.roles == int(Role.GROUND)).astype(np.int64)
         cached = (net.edges.copy(), net.model.copy(), ground, net.inputs.copy(),
                   net.outputs.copy(), np.flatnonzero(net.memristive))
         _PREPARED[net] = cached

@@ -37,6 +37,7 @@ from memsim.solve.topology import free_index as free_nodes
 __all__ = [
     "ERA_STOPPED",
     "EraColumn",
+    "INHIBIT_PLANS",
     "Phase",
     "Protocol",
     "RunOptions",
@@ -64,9 +65,14 @@ class EraColumn(IntEnum):
 
 
 SLOT_COPIES = 1 << 18
-"""Plan slots times devices up to which each plan slot keeps its own block-order copy of
-the devices (144 bytes per device and slot: 38 MB at the limit); above it one copy is
-shared and refilled by every pulse."""
+"""Copy sets times devices up to which the reads, the inhibitions and normalization each
+keep their own block-order copy of the devices (144 bytes per device and set: 38 MB at the
+limit); above it one set is shared, and kept only between pulses of one plan slot. Also the
+bound of ``INHIBIT_PLANS`` times devices (above it, one inhibition plan)."""
+INHIBIT_PLANS = 8
+"""Inhibition plans a run keeps, one per terminal configuration (the pattern and the wrong
+output), the least recently used rebuilt first: a run that keeps failing cycles among a few
+wrong winners, and rebuilding a plan for each costs as much as a few of its solves."""
 
 
 class Stop(IntEnum):
@@ -152,12 +158,16 @@ class _Run(NamedTuple):
     g0: np.ndarray  # (E,)
     leave: np.ndarray  # (N,)
     iin: np.ndarray  # (n_in,)
-    slot_fixed: np.ndarray  # (P + 2, N) bool: the fixed nodes each plan slot was built for
-    slot_live: np.ndarray  # (P + 2,) the live version it was built for (-1: none)
+    # plan slots Q = P + K + 1: the P reads, K inhibitions (INHIBIT_PLANS), normalization
+    slot_fixed: np.ndarray  # (Q, N) bool: the fixed nodes each plan slot was built for
+    slot_live: np.ndarray  # (Q,) the live version it was built for (-1: none)
+    slot_used: np.ndarray  # (Q,) the step an inhibition slot last served (-1: never)
     live_version: np.ndarray  # (1,) changes whenever pruning removes a device
-    # each plan slot's devices in block order (PulseWork.mb, pb, eb, cols), kept between its
-    # pulses: S = P + 2 sets, or one shared set (never reused) above SLOT_COPIES
-    slot_copied: np.ndarray  # (P + 2,) bool: the slot's set holds its plan's devices
+    # the devices in block order (PulseWork.mb, pb, eb, cols), kept between pulses in S = P + 2
+    # sets (one per read, one the inhibitions share, one for normalization), or in one set
+    # that every slot shares above SLOT_COPIES
+    set_of: np.ndarray  # (Q,) the set each plan slot uses
+    set_holds: np.ndarray  # (S,) the slot whose plan's devices the set holds (-1: none)
     mb: np.ndarray  # (S, E) model codes
     pb: np.ndarray  # (S, E, N_PARAMS) parameter rows
     eb: np.ndarray  # (S, E, 2) edges
@@ -196,13 +206,37 @@ def _terminals(pattern, scale, inactive_fixed, in_nodes, out_nodes, grounded, gr
     return fixed, value
 
 
+@njit(cache=True)
+def _inhibit_slot(run, first, count, step):
+    """The inhibition plan slot (``first .. first + count - 1``) for the terminals in
+    ``run.fixed``: the one built for them and the current live devices, else the least
+    recently used (which :func:`_apply` then rebuilds)."""
+    fixed, seen = run.fixed, run.slot_fixed
+    oldest = first
+    for q in range(first, first + count):
+        if run.slot_live[q] == run.live_version[0]:
+            match = True
+            for a in range(fixed.shape[0]):
+                if seen[q, a] != fixed[a]:
+                    match = False
+                    break
+            if match:
+                oldest = q
+                break
+        if run.slot_used[q] < run.slot_used[oldest]:
+            oldest = q
+    run.slot_used[oldest] = step
+    return oldest
+
+
 @njit(cache=True, inline="always")
-def _apply(run, work, plans, slot, x, x_out, duration, proto, edges, model, params, drawn,
-           live, ptr, nbr, nbr_edge):
+def _apply(run, work, plans, slot, write, x, x_out, duration, proto, edges, model, params,
+           drawn, live, ptr, nbr, nbr_edge):
     """One pulse under the terminals in ``run.fixed`` / ``run.value``: node roles, blocks,
     integration. The block plan of each kind of pulse is kept in ``plans[slot]`` and
     rebuilt only when its terminals or the live devices changed, and so is the block-order
     copy of its devices, unless ``drawn`` (the parameters are a new draw of read noise).
+    ``write``: a write pulse (its plan is solved many times over the pulse).
     Returns the work (grown if a block needed more room), energy and the power at the start;
     ``run.v0`` and ``run.g0`` hold the solve at the start."""
     plan = plans[slot]
@@ -216,22 +250,20 @@ def _apply(run, work, plans, slot, x, x_out, duration, proto, edges, model, para
     if not same:
         free_index_into(fixed, live, ptr, nbr, nbr_edge, run.labels, run.stack, run.anchored,
                         run.free)
-        # slots 0 .. P - 1 are the patterns' reads: solved once, unless a device moves
-        keep, elim = plan_blocks(run.free, live, ptr, nbr, nbr_edge, edges, plan,
-                                 slot >= len(plans) - 2)
+        keep, elim = plan_blocks(run.free, live, ptr, nbr, nbr_edge, edges, plan, write)
         for a in range(fixed.shape[0]):
             seen[slot, a] = fixed[a]
         run.slot_live[slot] = run.live_version[0]
-        run.slot_copied[slot] = False
+        if run.set_holds[run.set_of[slot]] == slot:  # in the order of the old plan
+            run.set_holds[run.set_of[slot]] = -1
         nodal = work.nodal
         if keep > nodal.s.shape[0] or elim > nodal.c.shape[0]:
             nodal = nodal_work(fixed.shape[0], edges.shape[0], max(keep, nodal.s.shape[0]),
                                max(elim, nodal.c.shape[0]))
             work = with_parts(work, plan, nodal)
     nodal = work.nodal
-    own = run.mb.shape[0] == run.slot_copied.shape[0]  # a set per slot, not one shared
-    c = slot if own else 0
-    reuse = run.slot_copied[slot] and not drawn
+    c = run.set_of[slot]
+    reuse = run.set_holds[c] == slot and not drawn
     energy, p0 = pulse_arrays(
         x, x_out, run.v0, run.g0, edges, model, params, run.value, duration, proto.substeps,
         proto.pulse_tol, proto.event_tol, work.g, work.v, work.k, work.xs, work.pw, work.times,
@@ -240,8 +272,7 @@ def _apply(run, work, plans, slot, x, x_out, duration, proto, edges, model, para
         plan.node_ptr, plan.n_elim, plan.edge_ptr, plan.kept_edges, plan.local, plan.edges,
         plan.nodes, nodal.s, nodal.c, nodal.cs, nodal.rc, nodal.y, nodal.d, nodal.rhs,
         nodal.dfix, nodal.gc, nodal.key, reuse)
-    # a shared set is overwritten by the other slots; a drawn one is never reused
-    run.slot_copied[slot] = own and not drawn
+    run.set_holds[c] = -1 if drawn else slot  # a drawn set is never reused
     return work, energy, p0
 
 
@@ -422,22 +453,29 @@ def train_circuit(n_nodes, edges, model0, params, x0, ground_nodes, in_nodes, ou
     writable = _writable(model, params)
     read_params = params.copy()  # the parameters a noisy read sees
     noisy = _noisy_reads(proto)
-    n_slots = n_pat + 2
-    n_sets = n_slots if n_slots * ne <= SLOT_COPIES else 1
+    # inhibition slots: no more than there are configurations (one plan is (E + 8 N) integers)
+    n_inh = min(INHIBIT_PLANS, n_pat * n_out) if INHIBIT_PLANS * ne <= SLOT_COPIES else 1
+    n_slots = n_pat + n_inh + 1
+    n_sets = n_pat + 2 if (n_pat + 2) * ne <= SLOT_COPIES else 1
+    set_of = np.zeros(n_slots, np.int64)
+    if n_sets > 1:
+        for q in range(n_slots):
+            set_of[q] = min(q, n_pat) if q < n_slots - 1 else n_pat + 1
     run = _Run(np.zeros(n_nodes, np.bool_), np.zeros(n_nodes), np.zeros(n_nodes, np.int64),
                np.zeros(n_nodes, np.int64), np.zeros(n_nodes, np.int64),
                np.zeros(n_nodes, np.bool_), np.zeros(n_nodes), np.zeros(ne),
                np.zeros(n_nodes), np.zeros(n_in), np.zeros((n_slots, n_nodes), np.bool_),
-               np.full(n_slots, -1, np.int64), np.zeros(1, np.int64),
-               np.zeros(n_slots, np.bool_), np.zeros((n_sets, ne), np.int64),
+               np.full(n_slots, -1, np.int64), np.full(n_slots, -1, np.int64),
+               np.zeros(1, np.int64), set_of, np.full(n_sets, -1, np.int64),
+               np.zeros((n_sets, ne), np.int64),
                np.zeros((n_sets, ne, params.shape[1])), np.zeros((n_sets, ne, 2), np.int64),
                np.zeros((n_sets, N_COLS, ne)))
     work = pulse_work(n_nodes, ne)
-    # plan slots: one per pattern's read, one for inhibition, one for normalization; their
+    # plan slots: one per pattern's read, n_inh for inhibition, one for normalization; their
     # fill counts start far apart, so the nodal work's cache never mistakes one for another.
     # (Set at construction: numba drops a store through ``plans[q].counts`` made here.)
     plans = [block_plan(n_nodes, ne, q << 40) for q in range(n_slots)]
-    inhibit_slot, normalize_slot = n_pat, n_pat + 1
+    normalize_slot = n_pat + n_inh
     all_grounded = np.ones(n_out, np.bool_)
     only = np.zeros(n_out, np.bool_)
     all_on = np.ones(n_in)
@@ -475,8 +513,8 @@ def train_circuit(n_nodes, edges, model0, params, x0, ground_nodes, in_nodes, ou
                 _set_terminals(pat, proto.v_read, inactive, in_nodes, out_nodes, all_grounded,
                                ground_nodes, run.fixed, run.value)
                 seen = _read_view(params, x, writable, proto, rng, read_params)
-                work, e_read, power = _apply(run, work, plans, p, x, xn, proto.t_read, proto,
-                                             edges, model, seen, noisy, live, ptr, nbr,
+                work, e_read, power = _apply(run, work, plans, p, False, x, xn, proto.t_read,
+                                             proto, edges, model, seen, noisy, live, ptr, nbr,
                                              nbr_edge)
                 terminal_currents(run.v0, run.g0, edges, out_nodes, all_grounded, in_nodes,
                                   in_driven, run.leave, iout, run.iin)
@@ -494,7 +532,8 @@ def train_circuit(n_nodes, edges, model0, params, x0, ground_nodes, in_nodes, ou
                         only[w] = True
                         _set_terminals(pat, proto.v_inhibit, inactive, in_nodes, out_nodes,
                                        only, ground_nodes, run.fixed, run.value)
-                        work, e_inh, _ = _apply(run, work, plans, inhibit_slot, x, xn,
+                        slot = _inhibit_slot(run, n_pat, n_inh, t)
+                        work, e_inh, _ = _apply(run, work, plans, slot, True, x, xn,
                                                 proto.t_inhibit, proto, edges, model, params,
                                                 False, live, ptr, nbr, nbr_edge)
                         _after_write(x, xn, params, writable, proto, rng)
@@ -503,7 +542,7 @@ def train_circuit(n_nodes, edges, model0, params, x0, ground_nodes, in_nodes, ou
                                         proto.prune_probability, rng, run.live_version)
                     _set_terminals(all_on, proto.v_normalize, inactive, in_nodes, out_nodes,
                                    all_grounded, ground_nodes, run.fixed, run.value)
-                    work, e_norm, _ = _apply(run, work, plans, normalize_slot, x, xn,
+                    work, e_norm, _ = _apply(run, work, plans, normalize_slot, True, x, xn,
                                              proto.t_normalize, proto, edges, model, params,
                                              False, live, ptr, nbr, nbr_edge)
                     _after_write(x, xn, params, writable, proto, rng)
@@ -543,8 +582,8 @@ def train_circuit(n_nodes, edges, model0, params, x0, ground_nodes, in_nodes, ou
         _set_terminals(patterns[p], proto.v_read, inactive, in_nodes, out_nodes, all_grounded,
                        ground_nodes, run.fixed, run.value)
         seen = _read_view(params, x, writable, proto, rng, read_params)
-        work, _, _ = _apply(run, work, plans, p, x, xn, 0.0, proto, edges, model, seen, noisy,
-                            live, ptr, nbr, nbr_edge)
+        work, _, _ = _apply(run, work, plans, p, False, x, xn, 0.0, proto, edges, model, seen,
+                            noisy, live, ptr, nbr, nbr_edge)
         terminal_currents(run.v0, run.g0, edges, out_nodes, all_grounded, in_nodes,
                           in_driven, run.leave, iout, run.iin)
         if _winner(iout, proto.min_current) == targets[p]:

@@ -177,7 +177,10 @@ class NodalWork(NamedTuple):
 
     The eliminated nodes' share of the Schur complement (``cs``, ``rc``) is kept between
     solves of one block, with the conductances it was built from (``gc``): when none of
-    them changed (their devices did not move) it is reused as it is.
+    them changed (their devices did not move) it is reused as it is. A pulse
+    (:func:`memsim.solve.pulse.pulse_arrays`) clears ``key`` first, so the share never
+    outlives the pulse: in between, other blocks' solves rewrite ``dfix`` of the eliminated
+    nodes, which the reuse leaves as it was.
     """
 
     s: np.ndarray  # (m, m) Schur complement on the kept nodes, then its Cholesky factor

@@ -445,6 +445,9 @@ def pulse_arrays(x, x_out, v0, g0, edges, model, params, value, duration, n_sub,
     """
     epoch = count[1]
     nb = count[0]
+    # the eliminated nodes' cached share is reused only within the pulse: between pulses
+    # other solves may have rewritten what it leaves in place (their dfix)
+    key[0] = -1
     for e in range(x.shape[0]):
         x_out[e] = x[e]
         g0[e] = 0.0
