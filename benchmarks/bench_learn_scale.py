@@ -91,6 +91,12 @@ def per_call(rounds: list[dict]) -> tuple[float, float]:
     return float(fixed), float(slope)
 
 
+def median_round(rounds: list[dict], trials: int) -> tuple[float, float]:
+    """Steps/s and s/trial of the median round (by steps/s)."""
+    rates = sorted((r["steps"] / r["wall"], r["wall"] / trials) for r in rounds)
+    return rates[len(rates) // 2]
+
+
 def baseline(src: Path, width: int, trials: int) -> dict[str, float]:
     """:func:`measure` run by the code checked out at ``src``, in a subprocess."""
     env = dict(os.environ, PYTHONPATH=str(src))  # its numba cache: its own source digest
@@ -158,20 +164,17 @@ def main() -> None:
     rows = []
     for w in args.widths:
         n = max(1, round(TRIALS.get(w, 3) * args.trials_scale))
-        befores, nows, b_runs, m_runs = [], [], [], []
+        b_runs, m_runs = [], []
         for _ in range(args.rounds):  # alternating, so both see the same drift of the load
             if src:
-                b = baseline(src, w, n)
-                befores.append((b["steps"] / b["wall"], b["wall"] / n))
-                b_runs.append(b)
-            m = measure(w, n)
-            nows.append((m["steps"] / m["wall"], m["wall"] / n))
-            m_runs.append(m)
+                b_runs.append(baseline(src, w, n))
+            m_runs.append(measure(w, n))
         if src:
-            before, before_tr = sorted(befores)[len(befores) // 2]
+            before, before_tr = median_round(b_runs, n)
         else:
             before, before_tr = RECORDED.get(w, (float("nan"), float("nan")))
-        now, now_tr = sorted(nows)[len(nows) // 2]
+        now, now_tr = median_round(m_runs, n)
+        m = m_runs[-1]
         rows.append((m["devices"], before, now))
         target = f"{TARGETS[w]:7.0f}" if w in TARGETS else f"{'-':>7}"
         print(f"{w:3d} {m['nodes']:5d} {m['devices']:7d} {n:6d} {before:11.1f} {now:10.1f} "

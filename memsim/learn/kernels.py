@@ -206,23 +206,29 @@ def _terminals(pattern, scale, inactive_fixed, in_nodes, out_nodes, grounded, gr
     return fixed, value
 
 
+@njit(cache=True, inline="always")
+def _plan_fits(run, slot):
+    """Whether the plan of ``slot`` was built for the terminals in ``run.fixed`` and the
+    current live devices."""
+    if run.slot_live[slot] != run.live_version[0]:
+        return False
+    fixed, seen = run.fixed, run.slot_fixed
+    for a in range(fixed.shape[0]):
+        if seen[slot, a] != fixed[a]:
+            return False
+    return True
+
+
 @njit(cache=True)
 def _inhibit_slot(run, first, count, step):
     """The inhibition plan slot (``first .. first + count - 1``) for the terminals in
     ``run.fixed``: the one built for them and the current live devices, else the least
     recently used (which :func:`_apply` then rebuilds)."""
-    fixed, seen = run.fixed, run.slot_fixed
     oldest = first
     for q in range(first, first + count):
-        if run.slot_live[q] == run.live_version[0]:
-            match = True
-            for a in range(fixed.shape[0]):
-                if seen[q, a] != fixed[a]:
-                    match = False
-                    break
-            if match:
-                oldest = q
-                break
+        if _plan_fits(run, q):
+            oldest = q
+            break
         if run.slot_used[q] < run.slot_used[oldest]:
             oldest = q
     run.slot_used[oldest] = step
@@ -241,13 +247,7 @@ def _apply(run, work, plans, slot, write, x, x_out, duration, proto, edges, mode
     ``run.v0`` and ``run.g0`` hold the solve at the start."""
     plan = plans[slot]
     fixed, seen = run.fixed, run.slot_fixed
-    same = run.slot_live[slot] == run.live_version[0]
-    if same:
-        for a in range(fixed.shape[0]):
-            if seen[slot, a] != fixed[a]:
-                same = False
-                break
-    if not same:
+    if not _plan_fits(run, slot):
         free_index_into(fixed, live, ptr, nbr, nbr_edge, run.labels, run.stack, run.anchored,
                         run.free)
         keep, elim = plan_blocks(run.free, live, ptr, nbr, nbr_edge, edges, plan, write)
